@@ -1,0 +1,104 @@
+"""Every patch this project makes to the ``yolov5`` package, each with its reason. Applied once by ``import lagnet_modules``.
+
+Nothing else in the project modifies ``yolov5``; if a patch is needed, it goes here.
+"""
+import types
+import warnings
+from copy import deepcopy
+from pathlib import Path
+
+import matplotlib
+import torch
+
+# yolov5 imports pkg_resources, which warns on every import; the pin in requirements.txt is the real answer.
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
+
+# A font that an installed package ships: YOLOv5 would download Arial.ttf, and this project runs offline.
+FONT = Path(matplotlib.get_data_path()) / 'fonts' / 'ttf' / 'DejaVuSans.ttf'
+
+
+def load_checkpoint(f, map_location='cpu'):
+    """Load a YOLOv5/LAGNet checkpoint. A checkpoint is a pickle, i.e. code: load only files you trust.
+
+    torch >= 2.6 defaults to ``weights_only=True``, which refuses the pickled model objects that YOLOv5
+    checkpoints are made of, so this loader asks for the full unpickler deliberately.
+    """
+    return torch.load(f, map_location=map_location, weights_only=False)
+
+
+class _TorchWithCheckpointLoad(types.ModuleType):
+    """``torch`` as seen by a yolov5 module, except that ``torch.load`` is :func:`load_checkpoint`."""
+
+    def __init__(self):
+        super().__init__('torch')
+
+    def __getattr__(self, name):
+        return getattr(torch, name)
+
+    @staticmethod
+    def load(f, map_location=None, **kwargs):
+        return load_checkpoint(f, map_location=map_location)
+
+
+def check_font(font=None, progress=False):
+    """No download: plots use :data:`FONT` (see ``check_pil_font``)."""
+
+
+def check_pil_font(font=None, size=10):
+    from PIL import ImageFont
+    return ImageFont.truetype(str(FONT), size)
+
+
+def check_amp(model):
+    """Offline AMP check for any input width: FP32 vs autocast outputs of the model itself on one random image.
+
+    Stock ``check_amp`` feeds a 3-channel photo and downloads yolov5n.pt to compare against.
+    """
+    from yolov5.utils.general import LOGGER, colorstr
+    device = next(model.parameters()).device
+    if device.type in ('cpu', 'mps'):
+        return False  # AMP is only used on CUDA devices, as in stock
+    m = deepcopy(model).eval()
+    im = torch.rand(1, m.yaml.get('ch', 3), 256, 256, device=device)
+    with torch.no_grad():
+        a = m(im)[0].float()
+        with torch.autocast('cuda'):
+            b = m(im)[0].float()
+    scale = torch.tensor([256.0] * 4 + [1.0] * (a.shape[-1] - 4), device=device)  # boxes in pixels, scores in [0, 1]
+    ok = bool(torch.allclose(a / scale, b / scale, atol=0.1))
+    LOGGER.info(f"{colorstr('AMP: ')}{'checks passed ✅' if ok else 'checks failed ❌, disabling AMP'}")
+    return ok
+
+
+ORIGINALS = {}  # (module name, attribute) -> what yolov5 shipped, for tests that compare with stock
+
+
+def apply():
+    """Apply every patch below once. Each line: target, replacement, reason."""
+    if ORIGINALS:
+        return
+    import yolov5.models.experimental as experimental
+    import yolov5.models.yolo as yolo
+    import yolov5.train as train
+    import yolov5.utils.general as general
+    import yolov5.utils.plots as plots
+
+    from .registry import parse_model
+
+    torch_for_checkpoints = _TorchWithCheckpointLoad()
+    patches = [
+        (yolo, 'parse_model', parse_model),  # build models through the layer registry: LAGNet layers, no eval
+        (general, 'check_font', check_font),  # no font download at run time (offline)
+        (plots, 'check_font', check_font),  # same, as imported by plots
+        (plots, 'check_pil_font', check_pil_font),  # draw labels with a font matplotlib ships
+        (general, 'check_amp', check_amp),  # offline, and right for 6-channel models
+        (train, 'check_amp', check_amp),  # same, as imported by train
+        (general, 'torch', torch_for_checkpoints),  # strip_optimizer loads a full checkpoint (torch>=2.6 weights_only)
+        (experimental, 'torch', torch_for_checkpoints),  # attempt_load: same
+        (train, 'torch', torch_for_checkpoints),  # --weights / --resume: same
+    ]
+    for module, name, value in patches:
+        if not hasattr(module, name):
+            raise ImportError(f'yolov5 {module.__name__}.{name} not found: this plugin needs yolov5==7.0.14')
+        ORIGINALS[module.__name__, name] = getattr(module, name)
+        setattr(module, name, value)

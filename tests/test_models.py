@@ -1,0 +1,150 @@
+"""Model YAMLs built through the layer registry: stock equivalence, declared channels, LAGNet configs, errors."""
+import json
+import subprocess
+import sys
+from copy import deepcopy
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from torchvision.models import mobilenet_v3_large, mobilenet_v3_small
+from yolov5.models import yolo
+from yolov5.models.yolo import Model
+
+from lagnet_modules import ModelConfigError, compat, load_mobilenetv3_weights
+from lagnet_modules.paths import ROOT, STOCK
+
+CONFIGS = sorted(p.name for p in (ROOT / 'models').glob('*.yaml'))
+
+
+def build(cfg, **kw):
+    return Model(str(ROOT / 'models' / cfg) if (ROOT / 'models' / cfg).exists() else cfg, **kw)
+
+
+@pytest.mark.parametrize('name', ['yolov5n', 'yolov5s', 'yolov5m', 'yolov5l', 'yolov5x'])
+def test_stock_configs_build_identically(name, monkeypatch):
+    cfg = str(STOCK / 'models' / f'{name}.yaml')
+    ours = Model(cfg, nc=6)
+    monkeypatch.setattr(yolo, 'parse_model', compat.ORIGINALS['yolov5.models.yolo', 'parse_model'])
+    stock = Model(cfg, nc=6)
+    describe = lambda m: [(x.i, x.f, x.type, x.np, repr(x)) for x in m.model]  # noqa: E731
+    assert describe(ours) == describe(stock)
+    assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in stock.parameters())
+    assert ours.save == stock.save
+
+
+@pytest.mark.parametrize('cfg', CONFIGS)
+def test_declared_channels_match_forward(cfg):
+    """Every layer's declared output channels (the registry's rule) equal what it really outputs."""
+    model = build(cfg).eval()
+    seen = {}
+    for m in model.model[:-1]:
+        m.register_forward_hook(lambda mod, inp, out: seen.__setitem__(mod.i, out.shape[1]))
+    model(torch.zeros(1, model.yaml.get('ch', 3), 64, 64))
+    assert seen == {m.i: m.c2 for m in model.model[:-1]}
+
+
+@pytest.mark.parametrize('cfg, params, tol', [('lagnet-l.yaml', 31.9e6, 0.15), ('lagnet-s.yaml', 8.9e6, 0.15)])
+def test_lagnet_parameter_counts_near_paper(cfg, params, tol):
+    model = build(cfg, nc=6)
+    n = sum(p.numel() for p in model.parameters())
+    assert abs(n - params) / params < tol, n
+
+
+@pytest.mark.parametrize('cfg', ['lagnet-s.yaml', 'lagnet-l.yaml'])
+def test_dual_model_forward_backward(cfg):
+    model = build(cfg, nc=6).train()
+    assert model.yaml['ch'] == 6 and model.stride.tolist() == [8, 16, 32]
+    x = torch.randn(2, 6, 256, 256)
+    out = model(x)
+    assert [o.shape for o in out] == [(2, 3, 256 // s, 256 // s, 11) for s in (8, 16, 32)]
+    sum(o.mean() for o in out).backward()
+    first_rgb, first_lam = (m for m in model.model if type(m).__name__ == 'MobileNetConv' and m.i in (2, 16, 20))
+    assert first_rgb[0].weight.grad.abs().sum() > 0 and first_lam[0].weight.grad.abs().sum() > 0
+
+
+def test_branches_see_their_own_channels():
+    """Changing only the LAM channels changes the LAM branch and leaves the RGB branch untouched."""
+    model = build('lagnet-s.yaml').eval()
+    outs = {}
+    for m in model.model:
+        m.register_forward_hook(lambda mod, inp, out: outs.__setitem__(mod.i, out))
+    x = torch.rand(1, 6, 64, 64)
+    model(x)
+    rgb, lam = outs[14].clone(), outs[28].clone()
+    x[:, 3:] = torch.rand(1, 3, 64, 64)
+    model(x)
+    assert torch.equal(outs[14], rgb) and not torch.equal(outs[28], lam)
+
+
+@pytest.mark.parametrize('cfg, tv', [('lagnet-l.yaml', mobilenet_v3_large), ('lagnet-s.yaml', mobilenet_v3_small)])
+def test_torchvision_mobilenetv3_weights_load_into_both_branches(cfg, tv):
+    model = build(cfg)
+    sd = tv(weights=None).state_dict()
+    n_features = sum(1 for k in sd if k.startswith('features.'))
+    assert load_mobilenetv3_weights(model, sd) == 2 * n_features  # every backbone tensor, once per branch
+    layers = [m for m in model.model if type(m).__name__ in ('MobileNetConv', 'InvertedResidual')]
+    half = len(layers) // 2
+    torch.testing.assert_close(layers[0][0].weight, sd['features.0.0.weight'])
+    torch.testing.assert_close(layers[half][0].weight, sd['features.0.0.weight'])
+    with pytest.raises(ValueError, match='not a multiple'):
+        load_mobilenetv3_weights(build('lagnet-s.yaml' if cfg == 'lagnet-l.yaml' else 'lagnet-l.yaml'), sd)
+
+
+def small_dict(**changes):
+    d = yaml.safe_load((ROOT / 'models' / 'lagnet-s.yaml').read_text())
+    d.update(changes)
+    return d
+
+
+def test_unknown_layer_names_the_line():
+    d = small_dict()
+    d['head'][0] = [-1, 1, 'Conv3000', [512, 1, 1]]
+    with pytest.raises(ModelConfigError, match=r"layer 32 \(head\[0\].*unknown layer 'Conv3000'"):
+        Model(d)
+
+
+def test_bad_from_index_names_the_line():
+    d = small_dict()
+    d['head'][2] = [[-1, 99], 1, 'Concat', [1]]
+    with pytest.raises(ModelConfigError, match=r'layer 34 .*from index 99 does not name an earlier layer'):
+        Model(d)
+
+
+def test_lgb_channel_mismatch_fails_at_build():
+    d = small_dict()
+    d['backbone'][29] = [[5, 24], 1, 'LGB', [256]]  # RGB C3 (24 ch) with LAM C4 (48 ch)
+    with pytest.raises(ModelConfigError, match=r'layer 29 .*LGB inputs must have equal channels, got RGB 24 and LAM 48'):
+        Model(d)
+
+
+def test_lgb_stride_mismatch_fails_at_build():
+    d = {'nc': 2, 'ch': 6, 'depth_multiple': 1, 'width_multiple': 1, 'anchors': [[10, 13, 16, 30, 33, 23]],
+         'backbone': [[-1, 1, 'nn.Identity', []], [0, 1, 'ChannelSlice', [0, 3]], [-1, 1, 'Conv', [16, 3, 2]],
+                      [0, 1, 'ChannelSlice', [3, 6]], [-1, 1, 'Conv', [16, 3, 4]], [[2, 4], 1, 'LGB', [16]]],
+         'head': [[[-1], 1, 'Detect', ['nc', 'anchors']]]}
+    with pytest.raises(ValueError, match=r'LGB \(model layer 5, from \[2, 4\]\).*one shape'):
+        Model(deepcopy(d))
+
+
+def run_summary(*args):
+    r = subprocess.run([sys.executable, 'models/summary.py', *args], cwd=ROOT, capture_output=True, text=True)
+    return r
+
+
+@pytest.mark.parametrize('cfg, ch, lo, hi', [('models/lagnet-l.yaml', 6, 27.1e6, 36.7e6),
+                                             ('models/lagnet-s.yaml', 6, 7.56e6, 10.2e6),
+                                             ('yolov5s.yaml', 3, 7.0e6, 7.3e6)])
+def test_summary_json_contract(cfg, ch, lo, hi):
+    r = run_summary('--cfg', cfg, '--json', '--imgsz', '320')
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout.strip().splitlines()[-1])
+    assert set(s) == {'cfg', 'params', 'gflops', 'input_channels', 'strides'}
+    assert s['input_channels'] == ch and s['strides'] == [8, 16, 32] and lo < s['params'] < hi and s['gflops'] > 0
+
+
+def test_summary_unknown_config_is_one_clear_error():
+    r = run_summary('--cfg', 'nope.yaml')
+    assert r.returncode != 0 and 'nope.yaml: not found' in r.stderr and 'lagnet-l.yaml' in r.stderr
+    assert 'Traceback' not in r.stderr
