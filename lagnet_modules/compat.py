@@ -49,6 +49,19 @@ def check_pil_font(font=None, size=10):
     return ImageFont.truetype(str(FONT), size)
 
 
+def check_dataset(data, autodownload=True):
+    """Stock check_dataset, with a bare name found in this project's ``data/`` and a relative ``path:`` taken from
+    this repository's root (stock resolves both against the installed yolov5 package)."""
+    from yolov5.utils.general import yaml_load
+
+    from .paths import ROOT, find_file
+    if isinstance(data, (str, Path)) and Path(data).suffix in ('.yaml', '.yml'):
+        data = yaml_load(find_file(data, 'data'))
+        if data.get('path') and not Path(data['path']).is_absolute():
+            data['path'] = str((ROOT / data['path']).resolve())
+    return ORIGINALS['yolov5.utils.general', 'check_dataset'](data, autodownload)
+
+
 def check_amp(model):
     """Offline AMP check for any input width: FP32 vs autocast outputs of the model itself on one random image.
 
@@ -80,9 +93,12 @@ def apply():
     import yolov5.models.experimental as experimental
     import yolov5.models.yolo as yolo
     import yolov5.train as train
+    import yolov5.utils.dataloaders as dataloaders
     import yolov5.utils.general as general
     import yolov5.utils.plots as plots
+    import yolov5.val as val
 
+    from . import paired_data
     from .registry import parse_model
 
     torch_for_checkpoints = _TorchWithCheckpointLoad()
@@ -96,6 +112,14 @@ def apply():
         (general, 'torch', torch_for_checkpoints),  # strip_optimizer loads a full checkpoint (torch>=2.6 weights_only)
         (experimental, 'torch', torch_for_checkpoints),  # attempt_load: same
         (train, 'torch', torch_for_checkpoints),  # --weights / --resume: same
+        (general, 'check_dataset', check_dataset),  # find data YAMLs in this project; relative paths from its root
+        (train, 'check_dataset', check_dataset),  # same, as imported by train
+        (val, 'check_dataset', check_dataset),  # same, as imported by val
+        (dataloaders, 'letterbox', paired_data.letterbox),  # 6-channel pairs: copyMakeBorder takes <= 4 channels
+        (dataloaders, 'random_perspective', paired_data.random_perspective),  # pairs: one draw, 114 in all channels
+        (dataloaders, 'augment_hsv', paired_data.augment_hsv),  # pairs: HSV jitter on the image, never the LAM
+        (train, 'create_dataloader', paired_data.create_dataloader),  # dual-input models load RGB+LAM pairs
+        (val, 'create_dataloader', paired_data.create_dataloader),  # same for validation
     ]
     for module, name, value in patches:
         if not hasattr(module, name):

@@ -1,0 +1,144 @@
+"""Pair-aware loader: pixel-exact RGB/LAM alignment through every augmentation, stock labels, LAM errors."""
+import random
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from yolov5.utils.dataloaders import LoadImagesAndLabels
+
+from lagnet_modules import paired_data
+from lagnet_modules.paired_data import MissingLAMError, PairedImagesAndLabels
+
+HYP_ALL_GEOMETRY = dict(hsv_h=0.0, hsv_s=0.0, hsv_v=0.0, degrees=15.0, translate=0.2, scale=0.5, shear=5.0,
+                        perspective=0.0005, flipud=0.5, fliplr=0.5, mosaic=1.0, mixup=0.5, copy_paste=0.0)
+SHAPES = [(96, 128), (128, 80), (100, 100), (64, 128), (120, 90), (128, 128), (77, 101), (90, 64)]
+
+
+def make_dataset(root, lam_copy=True, n=len(SHAPES)):
+    """Tiny YOLO dataset of non-square images; with lam_copy each LAM is an exact copy of its image."""
+    rng = np.random.default_rng(0)
+    for split in ('train', 'val'):
+        for d in ('images', 'labels', 'lams'):
+            (root / d / split).mkdir(parents=True, exist_ok=True)
+        for i, (h, w) in enumerate(SHAPES[:n]):
+            im = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+            cv2.imwrite(str(root / 'images' / split / f'im{i}.png'), im)
+            lam = im if lam_copy else rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+            cv2.imwrite(str(root / 'lams' / split / f'im{i}.png'), lam)
+            (root / 'labels' / split / f'im{i}.txt').write_text(
+                f'{i % 3} 0.5 0.5 0.3 0.4\n{(i + 1) % 3} 0.3 0.6 0.1 0.2\n')
+    return root
+
+
+@pytest.fixture
+def dataset_root(tmp_path):
+    return make_dataset(tmp_path / 'ds')
+
+
+def seeded(seed, fn):
+    random.seed(seed)
+    np.random.seed(seed)
+    return fn()
+
+
+def test_lam_path_rule():
+    assert paired_data.lam_paths(['/d/images/x/images/train/a.jpg']) == ['/d/images/x/lams/train/a.png']
+    assert paired_data.lam_paths(['/d/images/train/a.jpg'], 'lams_v2') == ['/d/lams_v2/train/a.png']
+
+
+def test_train_augmentations_keep_pairs_aligned(dataset_root):
+    ds = PairedImagesAndLabels(str(dataset_root / 'images' / 'train'), 128, 4, augment=True,
+                               hyp=HYP_ALL_GEOMETRY, rect=False)
+    for seed in range(40):
+        for i in range(len(ds)):
+            x, labels, _, _ = seeded(seed * 100 + i, lambda: ds[i])
+            assert x.shape == (6, 128, 128)
+            assert torch.equal(x[:3], x[3:]), f'seed {seed} image {i}: RGB and LAM differ'
+
+
+def test_mosaic9_keeps_pairs_aligned(dataset_root):
+    ds = PairedImagesAndLabels(str(dataset_root / 'images' / 'train'), 128, 4, augment=True, hyp=HYP_ALL_GEOMETRY)
+    for seed in range(10):
+        im, _ = seeded(seed, lambda: ds.load_mosaic9(seed % len(ds)))
+        assert im.shape[2] == 6 and np.array_equal(im[..., :3], im[..., 3:])
+
+
+def test_val_rect_keeps_pairs_aligned_and_pads_114(dataset_root):
+    ds = PairedImagesAndLabels(str(dataset_root / 'images' / 'val'), 128, 4, augment=False, rect=True, pad=0.5)
+    padded = 0
+    for i in range(len(ds)):
+        x = ds[i][0]
+        assert torch.equal(x[:3], x[3:])
+        padded += int((x == 114).all(0).sum())
+    assert padded > 0  # letterbox borders are 114 in all six channels
+
+
+def test_same_labels_and_image_as_stock_loader(dataset_root):
+    """With the same seed the pair loader yields the stock loader's labels, and its image half is the stock image."""
+    hyp = dict(HYP_ALL_GEOMETRY, hsv_h=0.015, hsv_s=0.7, hsv_v=0.4)  # HSV on: it draws from np.random in both
+    path = str(dataset_root / 'images' / 'train')
+    pair = PairedImagesAndLabels(path, 128, 4, augment=True, hyp=hyp)
+    stock = LoadImagesAndLabels(path, 128, 4, augment=True, hyp=hyp)
+    for seed in range(10):
+        for i in range(len(pair)):
+            xp, lp, fp, _ = seeded(seed * 100 + i, lambda: pair[i])
+            xs, ls, fs, _ = seeded(seed * 100 + i, lambda: stock[i])
+            assert fp == fs and torch.equal(lp, ls)
+            assert torch.equal(xp[:3], xs)
+
+
+def test_hsv_touches_the_image_only(tmp_path):
+    root = make_dataset(tmp_path / 'ds', lam_copy=False)
+    hyp = dict(HYP_ALL_GEOMETRY, hsv_h=0.5, hsv_s=0.9, hsv_v=0.9, mosaic=0.0, mixup=0.0, degrees=0, translate=0,
+               scale=0, shear=0, perspective=0, flipud=0, fliplr=0)
+    ds = PairedImagesAndLabels(str(root / 'images' / 'train'), 128, 4, augment=True, hyp=hyp)
+    plain = PairedImagesAndLabels(str(root / 'images' / 'train'), 128, 4, augment=False)
+    x, y = seeded(1, lambda: ds[0])[0], plain[0][0]
+    assert torch.equal(x[3:], y[3:]) and not torch.equal(x[:3], y[:3])
+
+
+@pytest.mark.parametrize('cache', ['ram', 'disk'])
+def test_cache_modes_keep_pairs_and_never_collide_with_rgb(dataset_root, cache):
+    path = str(dataset_root / 'images' / 'val')
+    rgb = LoadImagesAndLabels(path, 128, 4, cache_images=cache)
+    ds = PairedImagesAndLabels(path, 128, 4, cache_images=cache)
+    for i in range(len(ds)):
+        x = ds[i][0]
+        assert x.shape[0] == 6 and torch.equal(x[:3], x[3:]) and torch.equal(x[:3], rgb[i][0])
+    if cache == 'disk':
+        assert sorted(p.name for p in (dataset_root / 'images' / 'val').glob('*.pair.npy'))
+        assert all(np.load(f).shape[2] == 3 for f in rgb.npy_files)
+
+
+def test_missing_lams_fail_with_count_and_command(dataset_root):
+    for f in list((dataset_root / 'lams' / 'train').glob('im[0-2].png')):
+        f.unlink()
+    with pytest.raises(MissingLAMError, match=r'3 of 8 images have no LAM.*python gen_lam.py --weights'):
+        PairedImagesAndLabels(str(dataset_root / 'images' / 'train'), 128, 4)
+
+
+def test_corrupt_lam_is_skipped_and_resized_lam_is_used(dataset_root):
+    (dataset_root / 'lams' / 'train' / 'im1.png').write_bytes(b'not a png')
+    lam = cv2.imread(str(dataset_root / 'lams' / 'train' / 'im2.png'))
+    cv2.imwrite(str(dataset_root / 'lams' / 'train' / 'im2.png'), cv2.resize(lam, (50, 40)))
+    ds = PairedImagesAndLabels(str(dataset_root / 'images' / 'train'), 128, 4)
+    names = [p.split('/')[-1] for p in ds.im_files]
+    assert len(ds) == 7 and 'im1.png' not in names
+    x = ds[names.index('im2.png')][0]
+    assert x.shape[0] == 6  # resized to the image, with a warning
+
+
+def test_rgb_models_keep_the_stock_loader(dataset_root):
+    paired_data.use_pairs(False)
+    loader, ds = paired_data.create_dataloader(str(dataset_root / 'images' / 'val'), 128, 2, 32, workers=0)
+    assert type(ds) is LoadImagesAndLabels and next(iter(loader))[0].shape[1] == 3
+    paired_data.use_pairs(True)
+    try:
+        loader, ds = paired_data.create_dataloader(str(dataset_root / 'images' / 'val'), 128, 2, 32, workers=0)
+        assert type(ds) is PairedImagesAndLabels and next(iter(loader))[0].shape[1] == 6
+    finally:
+        paired_data.use_pairs(False)
+    assert LoadImagesAndLabels.__name__ == 'LoadImagesAndLabels'
+    shutil.rmtree(dataset_root)
