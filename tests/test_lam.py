@@ -1,0 +1,113 @@
+"""LAM math (Eq. 1) with controlled head outputs, and gen_lam.py on a dataset with a real (untrained) guide."""
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+import yaml
+from yolov5.models.yolo import Model
+
+from lagnet_modules.lam import blend, location_map, scale_maps
+from lagnet_modules.paths import ROOT, find_file
+
+NC = 3
+
+
+def heads(logits_per_scale, sizes, na=3):
+    """Fake Detect outputs: objectness logit per scale (a number or an (H, W) array), class logits 0."""
+    out = []
+    for v, (h, w) in zip(logits_per_scale, sizes):
+        x = torch.zeros(1, na, h, w, 5 + NC)
+        x[..., 4] = torch.as_tensor(v, dtype=torch.float32)
+        out.append(x)
+    return out
+
+
+def test_max_over_anchors_then_scales_times_255():
+    hs = heads([0.0, 2.0, -1.0], [(8, 8), (4, 4), (2, 2)])
+    hs[0][0, 1, 3, 3, 4] = 5.0  # one anchor of one cell of scale 0
+    m = location_map(hs, (64, 64), (0, 0), (64, 64), (64, 64))
+    expected = 255 * torch.sigmoid(torch.tensor(2.0))
+    assert m.shape == (1, 64, 64)
+    torch.testing.assert_close(m[0, 0, 0], expected)  # max over scales: scale 1 wins where scale 0 is 0.5
+    # pixel 28 samples cell 3.0625 of scale 0 (half-pixel bilinear): 15/16 of the hot cell in each axis
+    hot, base, w = 255 * torch.sigmoid(torch.tensor(5.0)), 255 * 0.5, (15 / 16) ** 2
+    torch.testing.assert_close(m[0, 28, 28], w * hot + (1 - w) * base)  # > scale 1's 224.6 there: max over scales
+    torch.testing.assert_close(scale_maps(hs)[0][0, 3, 3], 255 * torch.sigmoid(torch.tensor(5.0)))
+
+
+def test_conf_score_multiplies_best_class():
+    hs = heads([0.0], [(2, 2)])
+    hs[0][..., 5 + 1] = 1.0  # class 1 logit
+    conf = scale_maps(hs, 'conf')[0]
+    torch.testing.assert_close(conf, torch.full((1, 2, 2), 255 * 0.5 * float(torch.sigmoid(torch.tensor(1.0)))))
+
+
+def test_letterbox_is_undone_for_a_non_square_image():
+    """Image 32x64 (h x w) letterboxed into 64x64 sits at rows 16..48; only its top half is hot."""
+    grid = np.full((8, 8), -6.0)
+    grid[2:4] = 6.0  # input rows 16..32 = image rows 0..16
+    hs = heads([grid, -6.0, -6.0], [(8, 8), (4, 4), (2, 2)])
+    m = location_map(hs, (64, 64), (0, 16), (32, 64), (32, 64))[0]
+    assert m.shape == (32, 64)
+    assert m[2:10].min() > 200 and m[22:].max() < 10  # hot rows stay on the image's top half, padding removed
+
+
+def test_blend_is_half_image_half_heat():
+    im = np.full((4, 6, 3), 200, np.uint8)
+    lam = blend(im, np.zeros((4, 6)), 0.5, 0.5, 'jet')
+    heat = cv2.applyColorMap(np.zeros((4, 6), np.uint8), cv2.COLORMAP_JET)
+    assert np.abs(lam.astype(int) - (0.5 * im + 0.5 * heat)).max() <= 1
+
+
+@pytest.fixture
+def guide(tmp_path):
+    model = Model(str(find_file('yolov5n.yaml', 'models')), nc=NC)
+    f = tmp_path / 'guide.pt'
+    torch.save({'model': model.half(), 'epoch': -1}, f)
+    return f
+
+
+def gen_lam(*args):
+    return subprocess.run([sys.executable, 'gen_lam.py', *map(str, args)], cwd=ROOT, capture_output=True, text=True)
+
+
+def test_gen_lam_writes_one_lam_per_image_with_manifest(tmp_path, guide):
+    root = tmp_path / 'ds'
+    shapes = {'train': [(40, 60), (64, 64), (40, 60)], 'val': [(30, 50)]}
+    for split, ss in shapes.items():
+        (root / 'images' / split).mkdir(parents=True)
+        for i, (h, w) in enumerate(ss):
+            cv2.imwrite(str(root / 'images' / split / f'a{i}.jpg'), np.full((h, w, 3), 90, np.uint8))
+    data = tmp_path / 'd.yaml'
+    data.write_text(yaml.safe_dump({'path': str(root), 'train': 'images/train', 'val': 'images/val',
+                                    'test': 'images/val', 'names': ['x', 'y', 'z']}))
+    r = gen_lam('--weights', guide, '--data', data, '--imgsz', 64, '--batch', 2, '--save-map')
+    assert r.returncode == 0, r.stderr
+    for split, ss in shapes.items():
+        lams = sorted((root / 'lams' / split).glob('*.png'))
+        assert [p.stem for p in lams] == [f'a{i}' for i in range(len(ss))]
+        for p, (h, w) in zip(lams, ss):
+            assert cv2.imread(str(p)).shape == (h, w, 3)
+            assert cv2.imread(str(root / 'lam_maps' / split / p.name), cv2.IMREAD_UNCHANGED).shape == (h, w)
+    manifest = json.loads((root / 'lams' / 'manifest.json').read_text())
+    assert manifest['alpha'] == 0.5 and manifest['beta'] == 0.5 and manifest['colormap'] == 'jet'
+    assert manifest['score'] == 'obj' and len(manifest['guide_sha256']) == 64 and manifest['images'] == 4
+
+
+def test_gen_lam_rejects_guide_with_other_class_count(tmp_path, guide):
+    (tmp_path / 'images' / 'train').mkdir(parents=True)
+    cv2.imwrite(str(tmp_path / 'images' / 'train' / 'a.jpg'), np.zeros((32, 32, 3), np.uint8))
+    data = tmp_path / 'd.yaml'
+    data.write_text(yaml.safe_dump({'path': str(tmp_path), 'train': 'images/train', 'val': 'images/train',
+                                    'names': ['a', 'b']}))
+    r = gen_lam('--weights', guide, '--data', data, '--imgsz', 64)
+    assert r.returncode != 0 and 'detects 3 classes but' in r.stderr and 'Traceback' not in r.stderr
+
+
+def test_gen_lam_missing_guide_is_one_clear_error(tmp_path):
+    r = gen_lam('--weights', tmp_path / 'nope.pt', '--source', tmp_path)
+    assert r.returncode != 0 and 'nope.pt not found' in r.stderr and 'Traceback' not in r.stderr
