@@ -45,8 +45,16 @@ def check_font(font=None, progress=False):
 
 
 def check_pil_font(font=None, size=10):
+    """The label font: DejaVu Sans from matplotlib, with the ``getsize`` that YOLOv5's Annotator calls (Pillow 10
+    removed it)."""
     from PIL import ImageFont
-    return ImageFont.truetype(str(FONT), size)
+
+    class Font(ImageFont.FreeTypeFont):
+        def getsize(self, text):
+            left, top, right, bottom = self.getbbox(text)
+            return right, bottom
+
+    return Font(str(FONT), size)
 
 
 def check_dataset(data, autodownload=True):
@@ -60,6 +68,13 @@ def check_dataset(data, autodownload=True):
         if data.get('path') and not Path(data['path']).is_absolute():
             data['path'] = str((ROOT / data['path']).resolve())
     return ORIGINALS['yolov5.utils.general', 'check_dataset'](data, autodownload)
+
+
+def warmup(self, imgsz=(1, 3, 640, 640)):
+    """DetectMultiBackend.warmup with the model's own input channels (stock always feeds 3)."""
+    model = getattr(self, 'model', None)
+    ch = model.yaml.get('ch', 3) if self.pt and hasattr(model, 'yaml') else imgsz[1]
+    return ORIGINALS['yolov5.models.common.DetectMultiBackend', 'warmup'](self, (imgsz[0], ch, *imgsz[2:]))
 
 
 def check_amp(model):
@@ -90,15 +105,19 @@ def apply():
     """Apply every patch below once. Each line: target, replacement, reason."""
     if ORIGINALS:
         return
+    import yolov5.detect as detect
+    import yolov5.models.common as common
     import yolov5.models.experimental as experimental
     import yolov5.models.yolo as yolo
     import yolov5.train as train
     import yolov5.utils.dataloaders as dataloaders
     import yolov5.utils.general as general
+    import yolov5.utils.loggers as loggers
     import yolov5.utils.plots as plots
     import yolov5.val as val
 
     from . import paired_data
+    from . import plots as pair_plots
     from .registry import parse_model
 
     torch_for_checkpoints = _TorchWithCheckpointLoad()
@@ -120,9 +139,14 @@ def apply():
         (dataloaders, 'augment_hsv', paired_data.augment_hsv),  # pairs: HSV jitter on the image, never the LAM
         (train, 'create_dataloader', paired_data.create_dataloader),  # dual-input models load RGB+LAM pairs
         (val, 'create_dataloader', paired_data.create_dataloader),  # same for validation
+        (common.DetectMultiBackend, 'warmup', warmup),  # warm up 6-channel models with 6 channels
+        (loggers, 'plot_images', pair_plots.plot_images),  # train_batch*.jpg: each image beside its LAM
+        (val, 'plot_images', pair_plots.plot_images),  # val_batch*.jpg: same
+        (loggers, 'log_tensorboard_graph', pair_plots.log_tensorboard_graph),  # trace with the model's channels
     ]
     for module, name, value in patches:
         if not hasattr(module, name):
             raise ImportError(f'yolov5 {module.__name__}.{name} not found: this plugin needs yolov5==7.0.14')
-        ORIGINALS[module.__name__, name] = getattr(module, name)
+        owner = module.__name__ if isinstance(module, types.ModuleType) else f'{module.__module__}.{module.__name__}'
+        ORIGINALS[owner, name] = getattr(module, name)
         setattr(module, name, value)
