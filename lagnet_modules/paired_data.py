@@ -202,3 +202,38 @@ def create_dataloader(*args, **kwargs):
         return _stock_create_dataloader(*args, **kwargs)
     with _dataset_class(PairedImagesAndLabels):
         return _stock_create_dataloader(*args, **kwargs)
+
+
+class PairedLoadImages(dataloaders.LoadImages):
+    """Stock inference loader that also yields each image's LAM: ``im`` becomes (6, H, W), image then LAM (RGB).
+
+    ``lam_source(path, im0) -> LAM (BGR, im0's size)`` makes or reads the LAM; the LAM is letterboxed with
+    the image's own geometry. ``save_dir``: also write each LAM there as <stem>.png (--save-lam).
+    """
+
+    def __init__(self, path, *args, lam_source, save_dir=None, **kwargs):
+        super().__init__(path, *args, **kwargs)
+        self.lam_source, self.save_dir = lam_source, save_dir
+
+    def __next__(self):
+        path, im, im0, cap, s = super().__next__()
+        lam = self.lam_source(path, im0)
+        if lam.shape[:2] != im0.shape[:2]:
+            lam = cv2.resize(lam, im0.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+        if self.save_dir:
+            name = Path(path).stem + (f'_{self.frame}' if self.mode == 'video' else '')
+            Path(self.save_dir).mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(Path(self.save_dir) / f'{name}.png'), lam)
+        boxed = letterbox(lam, self.img_size, stride=self.stride, auto=self.auto)[0]
+        return path, np.concatenate((im, boxed.transpose((2, 0, 1))[::-1]), 0), im0, cap, s
+
+
+@contextmanager
+def paired_inference(detect_module, **kwargs):
+    """Within the block, stock detect's ``LoadImages`` is :class:`PairedLoadImages` configured by ``kwargs``."""
+    stock = detect_module.LoadImages
+    detect_module.LoadImages = lambda *a, **k: PairedLoadImages(*a, **k, **kwargs)
+    try:
+        yield
+    finally:
+        detect_module.LoadImages = stock

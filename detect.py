@@ -1,0 +1,103 @@
+"""Detect defects with a YOLOv5 or LAGNet checkpoint through stock YOLOv5's detect (every stock flag works).
+
+    python detect.py --weights best.pt --source images/                      # LAMs made on the fly by the guide
+    python detect.py --weights best.pt --source images/ --guide guide.pt --save-lam
+    python detect.py --weights best.pt --source images/ --lams lams/         # precomputed LAMs (<stem>.png)
+
+For a LAGNet checkpoint each image needs its LAM: --lams DIR reads <DIR>/<stem>.png; otherwise the guide
+YOLOv5 makes it on the fly (--guide, default: the guide recorded in the manifest of the LAMs the model was
+trained on, if that file still exists). Annotated images land in runs/detect/exp*; --save-lam adds lams/.
+"""
+import json
+import sys
+from pathlib import Path
+
+import cv2
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import lagnet_modules  # noqa: E402, F401  (applies the yolov5 patches)
+from lagnet_modules import cli, paired_data  # noqa: E402
+from lagnet_modules.lam import LAMGenerator  # noqa: E402
+
+EXTRA = cli.extra_parser('LAGNet options (all other flags are stock YOLOv5 detect.py flags)', '')
+EXTRA.add_argument('--guide', help='guide YOLOv5 checkpoint that makes LAMs on the fly')
+EXTRA.add_argument('--guide-imgsz', type=int, help='guide inference size (default: as recorded in the manifest, '
+                                                  'else --imgsz)')
+EXTRA.add_argument('--lams', help='folder of precomputed LAMs named <image stem>.png')
+EXTRA.add_argument('--save-lam', action='store_true', help='also save each LAM to <run>/lams/')
+
+
+def recorded_guide(ckpt):
+    """(guide path, imgsz) from the manifest of the LAMs the checkpoint was trained on, if it still exists."""
+    from yolov5.utils.general import check_dataset
+    data = (ckpt.get('opt') or {}).get('data')
+    try:
+        d = check_dataset(data) if data else None
+    except Exception:  # the training data may be gone; then there is no recorded guide
+        return None, None
+    manifest = Path(d['path']) / cli.lam_folder(data) / 'manifest.json' if d else None
+    if manifest and manifest.is_file():
+        m = json.loads(manifest.read_text())
+        if Path(m['guide']).is_file():
+            return m['guide'], m.get('imgsz')
+    return None, None
+
+
+def lam_source(extra, ckpt, imgsz, device):
+    if extra.lams:
+        folder = Path(extra.lams)
+        if not folder.is_dir():
+            raise FileNotFoundError(f'--lams {folder}: no such folder')
+
+        def read(path, im0):
+            f = folder / f'{Path(path).stem}.png'
+            lam = cv2.imread(str(f))
+            if lam is None:
+                raise FileNotFoundError(f'no readable LAM {f} for {path}; make LAMs with python gen_lam.py --weights '
+                                        f'<guide.pt> --source <images> --out {folder}')
+            return lam
+        return read
+    guide, guide_imgsz = (extra.guide, None) if extra.guide else recorded_guide(ckpt)
+    if not guide:
+        raise cli.UsageError('a LAGNet model needs each image\'s LAM: pass --guide <guide.pt> (the YOLOv5 that made '
+                             'the training LAMs) or --lams <folder of <stem>.png LAMs>')
+    generator = LAMGenerator(guide, extra.guide_imgsz or guide_imgsz or imgsz, device)
+    return lambda path, im0: generator([im0])[0][0]
+
+
+def main(argv):
+    import yolov5.detect as stock
+    from yolov5.utils.general import increment_path
+    if cli.help_requested(argv):
+        print(__doc__)
+        EXTRA.print_help()
+        return cli.stock_opt(stock.parse_opt, 'detect.py', ['--help'])
+    extra, rest = EXTRA.parse_known_args(argv)
+    if not cli.given(rest, '--weights'):
+        raise cli.UsageError('--weights is required, e.g. --weights runs/train/exp/weights/best.pt')
+    if not cli.given(rest, '--source'):
+        raise cli.UsageError('--source is required: an image, a folder, a glob or a video')
+    opt = cli.stock_opt(stock.parse_opt, 'detect.py', cli.resolve_paths(rest))
+    weights = opt.weights if isinstance(opt.weights, str) else opt.weights[0]
+    model, ckpt = cli.checkpoint_model(weights)
+    if model.yaml.get('ch', 3) != 6:
+        if extra.guide or extra.lams or extra.save_lam:
+            raise cli.UsageError(f'{weights} is an RGB YOLOv5 model; --guide/--lams/--save-lam need a LAGNet '
+                                 'checkpoint (trained with --cfg models/lagnet-*.yaml)')
+        return stock.run(**vars(opt))
+    source = str(opt.source)
+    if source.isnumeric() or source.lower().startswith(('rtsp://', 'rtmp://', 'http', 'screen')) or \
+            source.endswith('.streams'):
+        raise cli.UsageError(f'--source {source}: LAGNet detection reads images, folders, globs and video files')
+    save_dir = increment_path(Path(opt.project) / opt.name, exist_ok=opt.exist_ok)
+    opt.name, opt.exist_ok = save_dir.name, True  # stock saves into the folder chosen here (LAMs go beside)
+    imgsz = opt.imgsz[0] if isinstance(opt.imgsz, (list, tuple)) else opt.imgsz
+    source_fn = lam_source(extra, ckpt, imgsz, opt.device)
+    with paired_data.paired_inference(stock, lam_source=source_fn, save_dir=save_dir / 'lams' if extra.save_lam
+                                      else None):
+        stock.run(**vars(opt))
+
+
+if __name__ == '__main__':
+    cli.run('detect.py', main, sys.argv[1:])
