@@ -94,7 +94,7 @@ def main(argv):
     opt.name, opt.exist_ok = save_dir.name, True  # stock saves into the folder chosen here (LAMs go beside)
     imgsz = opt.imgsz[0] if isinstance(opt.imgsz, (list, tuple)) else opt.imgsz
     source_fn = lam_source(extra, ckpt, imgsz, opt.device)
-    with paired_data.paired_inference(stock, lam_source=source_fn, save_dir=save_dir / 'lams' if extra.save_lam
+    with paired_data.paired_inference(lam_source=source_fn, save_dir=save_dir / 'lams' if extra.save_lam
                                       else None):
         stock.run(**vars(opt))
 

@@ -83,7 +83,7 @@ def input_channels(cfg=None, weights=None):
 def lam_folder(data):
     """The data YAML's `lams:` key (the folder beside images/ holding LAMs), default 'lams'."""
     from yolov5.utils.general import yaml_load
-    return yaml_load(data).get('lams', 'lams') if data else 'lams'
+    return yaml_load(find_file(data, 'data')).get('lams', 'lams') if data else 'lams'
 
 
 def help_requested(argv):

@@ -4,6 +4,7 @@ Nothing else in the project modifies ``yolov5``; if a patch is needed, it goes h
 """
 import types
 import warnings
+from contextlib import contextmanager
 from copy import deepcopy
 from pathlib import Path
 
@@ -101,11 +102,33 @@ def check_amp(model):
 ORIGINALS = {}  # (module name, attribute) -> what yolov5 shipped, for tests that compare with stock
 
 
+@contextmanager
+def _swapped(module, name, value):
+    stock = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, stock)
+
+
+def building_datasets_with(cls):
+    """Within the block, stock ``create_dataloader`` builds ``cls`` (it names LoadImagesAndLabels directly)."""
+    import yolov5.utils.dataloaders as dataloaders
+    return _swapped(dataloaders, 'LoadImagesAndLabels', cls)
+
+
+def detecting_with_loader(factory):
+    """Within the block, stock ``detect.run`` reads images through ``factory`` (it names LoadImages directly)."""
+    import yolov5.detect as detect
+    return _swapped(detect, 'LoadImages', factory)
+
+
 def apply():
-    """Apply every patch below once. Each line: target, replacement, reason."""
+    """Apply every permanent patch below once. Each line: target, replacement, reason. (The two temporary swaps,
+    for pair datasets and paired inference, are the context managers above.)"""
     if ORIGINALS:
         return
-    import yolov5.detect as detect
     import yolov5.models.common as common
     import yolov5.models.experimental as experimental
     import yolov5.models.yolo as yolo

@@ -13,7 +13,6 @@ For 3-channel input all three call stock YOLOv5 unchanged.
 import os
 import random
 import tempfile
-from contextlib import contextmanager
 from multiprocessing.pool import ThreadPool
 from pathlib import Path
 
@@ -21,6 +20,8 @@ import cv2
 import numpy as np
 from yolov5.utils import augmentations, dataloaders
 from yolov5.utils.general import LOGGER, NUM_THREADS
+
+from . import compat
 
 PAIR_CHANNELS = 6
 LAM_HALF, IMAGE_HALF = slice(0, 3), slice(3, 6)  # inside the loader (BGR stacking); the output tensor is [image, LAM]
@@ -183,16 +184,6 @@ def use_pairs(enabled, lam_folder='lams'):
     PairedImagesAndLabels.lam_folder = lam_folder or 'lams'
 
 
-@contextmanager
-def _dataset_class(cls):
-    stock = dataloaders.LoadImagesAndLabels
-    dataloaders.LoadImagesAndLabels = cls
-    try:
-        yield
-    finally:
-        dataloaders.LoadImagesAndLabels = stock
-
-
 _stock_create_dataloader = dataloaders.create_dataloader
 
 
@@ -200,7 +191,7 @@ def create_dataloader(*args, **kwargs):
     """Stock ``create_dataloader``; with :func:`use_pairs` on, its dataset is :class:`PairedImagesAndLabels`."""
     if not _pairs['enabled']:
         return _stock_create_dataloader(*args, **kwargs)
-    with _dataset_class(PairedImagesAndLabels):
+    with compat.building_datasets_with(PairedImagesAndLabels):
         return _stock_create_dataloader(*args, **kwargs)
 
 
@@ -228,12 +219,6 @@ class PairedLoadImages(dataloaders.LoadImages):
         return path, np.concatenate((im, boxed.transpose((2, 0, 1))[::-1]), 0), im0, cap, s
 
 
-@contextmanager
-def paired_inference(detect_module, **kwargs):
-    """Within the block, stock detect's ``LoadImages`` is :class:`PairedLoadImages` configured by ``kwargs``."""
-    stock = detect_module.LoadImages
-    detect_module.LoadImages = lambda *a, **k: PairedLoadImages(*a, **k, **kwargs)
-    try:
-        yield
-    finally:
-        detect_module.LoadImages = stock
+def paired_inference(**kwargs):
+    """Within the block, stock detect reads images through :class:`PairedLoadImages` configured by ``kwargs``."""
+    return compat.detecting_with_loader(lambda *a, **k: PairedLoadImages(*a, **k, **kwargs))

@@ -1,6 +1,6 @@
 """Write a small, seeded, YOLO-format dataset of steel-like surfaces with strip, weak and compact defects.
 
-    python data/scripts/make_synthetic.py --out datasets/synthetic [--n 240] [--imgsz 128] [--contrast 14] [--seed 0]
+    python data/scripts/make_synthetic.py --out datasets/synthetic [--n 300] [--imgsz 128] [--contrast 14] [--seed 0]
 
 Classes: 0 scratch (long thin strip, aspect ratio >= 8, any orientation), 1 patch (weak, low-contrast blob,
 contrast settable), 2 spot (compact dark spot). Splits train/val/test = 70/15/15 %. Images are PNG (JPEG would
@@ -71,7 +71,7 @@ def make_image(rng, s, contrast):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--out', default='datasets/synthetic', help='output dataset root')
-    ap.add_argument('--n', type=int, default=240, help='number of images in all splits')
+    ap.add_argument('--n', type=int, default=300, help='number of images in all splits')
     ap.add_argument('--imgsz', type=int, default=128, help='square image size in pixels')
     ap.add_argument('--contrast', type=float, default=14, help='grey-level amplitude of the weak patches')
     ap.add_argument('--seed', type=int, default=0)

@@ -1,0 +1,206 @@
+"""Speed and memory of YOLOv5 vs LAGNet, measured in one run on one device; ratios against yolov5l.
+
+    python benchmarks/speed.py                       # 640 px, batch 1 and 16, this machine's device
+    python benchmarks/speed.py --device 0 --iters 50 # a GPU
+
+(a) network only: images/s of the fused model (FP32 on CPU, FP16 on CUDA), the paper's FPS;
+(b) end to end: LAGNet plus the guide's LAM for each new image (guide forward, Eq. 1 map, colour blend);
+(c) training: seconds per iteration of lagnet-s fed by the pair-aware loader vs the same model fed by the
+    stock loader with the image stacked twice into 6 channels (target: pairs cost <= 25% more);
+peak memory per model (CUDA: max allocated; CPU: peak RSS of a fresh process).
+Each model runs in its own process so memory peaks do not mix. Writes benchmarks/results/speed-<device>-<date>.md.
+"""
+import argparse
+import datetime
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+MODELS = ['yolov5s.yaml', 'yolov5l.yaml', 'lagnet-s.yaml', 'lagnet-l.yaml']
+
+
+def sync(device):
+    import torch
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
+
+
+def measure_model(cfg, guide_cfg, imgsz, batches, iters, device_arg):
+    """One model in this (fresh) process: images/s per batch size, network only and with LAM generation."""
+    import numpy as np
+    import torch
+
+    import lagnet_modules  # noqa: F401
+    from lagnet_modules.lam import blend, location_map
+    from lagnet_modules.paths import find_file
+    from yolov5.models.yolo import Model
+    from yolov5.utils.torch_utils import select_device
+    device = select_device(device_arg)
+    half = device.type == 'cuda'
+
+    def build(c):
+        m = Model(str(find_file(c, 'models')), nc=6).to(device).fuse().eval()
+        return m.half() if half else m
+
+    model = build(cfg)
+    ch = model.yaml.get('ch', 3)
+    guide = build(guide_cfg) if ch == 6 else None
+    out = {'cfg': cfg, 'params': sum(p.numel() for p in model.parameters()), 'network': {}, 'end_to_end': {}}
+    for b in batches:
+        x = torch.rand(b, ch, imgsz, imgsz, device=device, dtype=torch.half if half else torch.float)
+        n = iters if b == 1 else max(2, iters // 4)
+        with torch.inference_mode():
+            for _ in range(2):
+                model(x)  # warm-up
+            sync(device)
+            t = time.perf_counter()
+            for _ in range(n):
+                model(x)
+            sync(device)
+            out['network'][b] = b * n / (time.perf_counter() - t)
+            if guide is not None:  # a new image pays for its LAM: guide forward, map, blend, then LAGNet
+                images = [np.random.randint(0, 255, (imgsz, imgsz, 3), np.uint8) for _ in range(b)]
+                guide(x[:, :3])
+                sync(device)
+                t = time.perf_counter()
+                for _ in range(n):
+                    rgb = torch.from_numpy(np.stack(images).transpose(0, 3, 1, 2)).to(device)
+                    rgb = rgb.half() / 255 if half else rgb.float() / 255
+                    _, heads = guide(rgb)
+                    maps = location_map(heads, (imgsz, imgsz), (0, 0), (imgsz, imgsz), (imgsz, imgsz))
+                    lams = [blend(im, m.float().cpu().numpy()) for im, m in zip(images, maps)]
+                    lam = torch.from_numpy(np.stack(lams).transpose(0, 3, 1, 2)).to(device)
+                    model(torch.cat((rgb, lam.half() / 255 if half else lam.float() / 255), 1))
+                sync(device)
+                out['end_to_end'][b] = b * n / (time.perf_counter() - t)
+    if device.type == 'cuda':
+        out['peak_memory_MB'] = torch.cuda.max_memory_allocated() / 2 ** 20
+    else:
+        out['peak_memory_MB'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def measure_training(data, imgsz, batch, iters, device_arg):
+    """lagnet-s seconds/iteration: pair-aware loader vs the stock loader with the image stacked into 6 channels."""
+    import torch
+
+    import lagnet_modules  # noqa: F401
+    from lagnet_modules import paired_data
+    from lagnet_modules.paths import find_file
+    from yolov5.models.yolo import Model
+    from yolov5.utils.general import check_dataset, yaml_load
+    from yolov5.utils.loss import ComputeLoss
+    from yolov5.utils.torch_utils import select_device
+    device = select_device(device_arg)
+    d = check_dataset(data)
+    hyp = yaml_load(find_file('hyp.lagnet.yaml', 'data/hyps'))
+    model = Model(str(find_file('lagnet-s.yaml', 'models')), nc=d['nc']).to(device).train()
+    model.hyp, model.nc = hyp, d['nc']
+    loss_fn = ComputeLoss(model)
+    opt = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.937)
+    out = {}
+    for name, pairs in (('pair-aware loader', True), ('stock loader, image stacked x2', False)):
+        paired_data.use_pairs(pairs)
+        loader, _ = paired_data.create_dataloader(d['train'], imgsz, batch, 32, hyp=hyp, augment=True, workers=2,
+                                                  shuffle=True)
+        it = iter(loader)
+        times = []
+        for i in range(iters + 1):
+            t = time.perf_counter()
+            x, targets, _, _ = next(it)
+            x = x.to(device).float() / 255
+            if not pairs:
+                x = torch.cat((x, x), 1)
+            loss, _ = loss_fn(model(x), targets.to(device))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sync(device)
+            if i:  # the first iteration starts the workers
+                times.append(time.perf_counter() - t)
+        out[name] = sum(times) / len(times)
+    paired_data.use_pairs(False)
+    return out
+
+
+def device_name(device_arg):
+    import torch
+    if device_arg != 'cpu' and torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    return f'CPU ({platform.machine()}, {__import__("os").cpu_count()} cores, torch {torch.__version__})'
+
+
+def sub(*args):
+    r = subprocess.run([sys.executable, __file__, *map(str, args)], cwd=ROOT, capture_output=True, text=True)
+    if r.returncode:
+        sys.exit(f'speed.py: {args} failed:\n{r.stderr[-3000:]}')
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--imgsz', type=int, default=640)
+    ap.add_argument('--batches', type=int, nargs='+', default=[1, 16])
+    ap.add_argument('--iters', type=int, default=8, help='timed iterations at batch 1 (a quarter at larger batches)')
+    ap.add_argument('--models', nargs='+', default=MODELS)
+    ap.add_argument('--guide-cfg', default='yolov5l.yaml', help='guide for end-to-end LAGNet timings')
+    ap.add_argument('--device', default='')
+    ap.add_argument('--train-data', default='synthetic.yaml', help='data for the training-throughput comparison')
+    ap.add_argument('--train-imgsz', type=int, default=256)
+    ap.add_argument('--train-iters', type=int, default=10)
+    ap.add_argument('--one', help=argparse.SUPPRESS)
+    ap.add_argument('--training', action='store_true', help=argparse.SUPPRESS)
+    opt = ap.parse_args(argv)
+    if opt.one:
+        print(json.dumps(measure_model(opt.one, opt.guide_cfg, opt.imgsz, opt.batches, opt.iters, opt.device)))
+        return
+    if opt.training:
+        print(json.dumps(measure_training(opt.train_data, opt.train_imgsz, 16, opt.train_iters, opt.device)))
+        return
+    t0 = time.time()
+    common = ['--imgsz', opt.imgsz, '--batches', *opt.batches, '--iters', opt.iters, '--guide-cfg', opt.guide_cfg,
+              '--device', opt.device]
+    res = {m: sub('--one', m, *common) for m in opt.models}
+    train = sub('--training', '--train-data', opt.train_data, '--train-imgsz', opt.train_imgsz, '--train-iters',
+                opt.train_iters, '--device', opt.device)
+    ref = res.get('yolov5l.yaml')
+    dev = device_name(opt.device)
+    lines = [f'# Speed — {dev}, {datetime.date.today().isoformat()}', '',
+             f'{opt.imgsz} px, images/s (higher is better); ratio = images/s ÷ yolov5l\'s at the same batch size. '
+             f'Network only: fused model, {"FP16" if "CPU" not in dev else "FP32"}, random input. End to end adds the '
+             f'guide ({Path(opt.guide_cfg).stem}) LAM for every image.', '',
+             '| model | params | batch | network img/s | ratio | end-to-end img/s | ratio | peak memory |',
+             '|---|---|---|---|---|---|---|---|']
+    for m, r in res.items():
+        for b in map(str, opt.batches):
+            net, e2e = r['network'][b], r['end_to_end'].get(b)
+            ratio = f"{net / ref['network'][b]:.2f}" if ref else '-'
+            e2e_ratio = f"{e2e / ref['network'][b]:.2f}" if ref and e2e else '-'
+            lines.append(f"| {Path(m).stem} | {r['params'] / 1e6:.2f}M | {b} | {net:.2f} | {ratio} | "
+                         f"{f'{e2e:.2f}' if e2e else '-'} | {e2e_ratio} | {r['peak_memory_MB']:.0f} MB |")
+    pair, stock = train['pair-aware loader'], train['stock loader, image stacked x2']
+    lines += ['', f'Paper (RTX 4090, network only): YOLOv5 109.3 FPS, LAGNet 45.1 (ratio 0.41), LAGNet-s 73.6 (0.67).',
+              '', f'Training, lagnet-s, batch 16, {opt.train_imgsz} px, {opt.train_data}, mean of {opt.train_iters} '
+              'iterations (data + forward + backward + step):', '',
+              '| loader | s/iteration |', '|---|---|',
+              f'| pair-aware (image + LAM, one augmentation draw) | {pair:.3f} |',
+              f'| stock, image stacked into 6 channels | {stock:.3f} |',
+              f'| ratio | {pair / stock:.2f} (target <= 1.25) |', '',
+              f'Command: `python benchmarks/speed.py {" ".join(map(str, argv if argv is not None else sys.argv[1:]))}`'
+              f' ({(time.time() - t0) / 60:.1f} min)', '']
+    tag = 'cpu' if 'CPU' in dev else dev.lower().replace(' ', '-')
+    out = ROOT / 'benchmarks' / 'results' / f'speed-{tag}-{datetime.date.today().isoformat()}.md'
+    out.write_text('\n'.join(lines))
+    print('\n'.join(lines))
+    print(f'Wrote {out}')
+
+
+if __name__ == '__main__':
+    main()
