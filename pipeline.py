@@ -3,6 +3,7 @@
     python pipeline.py --data neu.yaml --cfg lagnet-s.yaml                      # the paper's recipe (long)
     python pipeline.py --data synthetic.yaml --cfg lagnet-s.yaml --guide-cfg yolov5n.yaml --epochs 30 --imgsz 128
 
+Guide and LAGNet train with one recipe (data/hyps/hyp.lagnet.yaml, cosine LR; --train-args to change it).
 Each stage runs the project's own CLI (train.py, gen_lam.py, val.py) in a fresh process and is skipped when its
 output already exists: runs/pipeline/<name>/{guide,<cfg>}/weights/best.pt, LAMs whose manifest records this
 guide's SHA-256, and runs/pipeline/<name>/val/*/metrics.json. Ends with a table: guide vs LAGNet, mAP@0.5
@@ -54,6 +55,9 @@ def params(weights):
     return sum(p.numel() for p in checkpoint_model(weights)[0].parameters())
 
 
+RECIPE = ['--hyp', 'hyp.lagnet.yaml', '--cos-lr']  # one recipe for guide and LAGNet (the paper's); --train-args override
+
+
 def train(run_dir, name, cfg, opt, epochs):
     best = run_dir / name / 'weights' / 'best.pt'
     if best.is_file():
@@ -61,7 +65,7 @@ def train(run_dir, name, cfg, opt, epochs):
         return best
     sh('train.py', '--cfg', cfg, '--data', opt.data, '--epochs', epochs, '--imgsz', opt.imgsz, '--batch-size', opt.batch,
        '--workers', opt.workers, '--seed', opt.seed, '--project', run_dir, '--name', name, '--exist-ok',
-       *(['--device', opt.device] if opt.device else []), *opt.train_args, log=run_dir / f'{name}.log')
+       *(['--device', opt.device] if opt.device else []), *RECIPE, *opt.train_args, log=run_dir / f'{name}.log')
     return best
 
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 import pipeline  # noqa: E402
 
 PRESETS = {  # what fits where; every value can be overridden on the command line
-    'cpu': {'epochs': 10, 'imgsz': 256, 'batch': 16, 'guide_cfg': 'yolov5s.yaml', 'models': ['lagnet-s.yaml']},
+    'cpu': {'epochs': 12, 'imgsz': 256, 'batch': 16, 'guide_cfg': 'yolov5s.yaml', 'models': ['lagnet-s.yaml']},
     'paper': {'epochs': 500, 'imgsz': 640, 'batch': 16, 'guide_cfg': 'yolov5l.yaml',
               'models': ['lagnet-s.yaml', 'lagnet-l.yaml']},
 }
@@ -47,7 +47,7 @@ def scem_variant(name, out_dir):
 
 
 def gflops(cfg, imgsz, nc):
-    from models.summary import summarize
+    from lagnet_modules.summary import summarize
     return summarize(cfg, imgsz, nc)['gflops']
 
 

@@ -10,35 +10,13 @@ import argparse
 import json
 import logging
 import sys
-from copy import deepcopy
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-import torch  # noqa: E402
-
 import lagnet_modules  # noqa: E402, F401  (applies the yolov5 patches)
-from lagnet_modules.paths import find_file  # noqa: E402
 from lagnet_modules.registry import ModelConfigError  # noqa: E402
-
-
-def summarize(cfg, imgsz=640, nc=None):
-    """Return the summary dict of ``cfg`` built with ``nc`` classes, after one forward pass at ``imgsz``."""
-    import thop
-    from yolov5.models.yolo import Model
-    model = Model(str(find_file(cfg, 'models')), nc=nc).eval()
-    ch = model.yaml.get('ch', 3)
-    im = torch.zeros(1, ch, imgsz, imgsz)
-    with torch.no_grad():
-        model(im)
-        macs = thop.profile(deepcopy(model), inputs=(im,), verbose=False)[0]
-    return {
-        'cfg': str(cfg),
-        'params': sum(p.numel() for p in model.parameters()),
-        'gflops': round(2 * macs / 1e9, 2),
-        'input_channels': ch,
-        'strides': [int(s) for s in model.stride],
-    }
+from lagnet_modules.summary import summarize  # noqa: E402
 
 
 def main(argv=None):
