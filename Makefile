@@ -29,7 +29,7 @@ pipeline:
 
 demo: install datasets/synthetic/images
 	$(PYTHON) pipeline.py --data synthetic.yaml --cfg lagnet-s.yaml --guide-cfg yolov5n.yaml --epochs 40 --imgsz 128 \
-		--batch 8 --workers 2 --name demo --train-args --hyp hyp.demo.yaml --noval
+		--batch 8 --workers 2 --name demo --train-args --hyp hyp.demo.yaml
 	$(PYTHON) detect.py --weights runs/pipeline/demo/lagnet-s/weights/best.pt --source datasets/synthetic/images/test \
 		--imgsz 128 --line-thickness 1 --project runs/pipeline/demo --name detect --exist-ok > runs/pipeline/demo/detect.log 2>&1
 	@echo "Annotated test images: runs/pipeline/demo/detect/ (LAGNet-s, LAMs made on the fly by the guide)"

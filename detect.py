@@ -20,7 +20,7 @@ import lagnet_modules  # noqa: E402, F401  (applies the yolov5 patches)
 from lagnet_modules import cli, paired_data  # noqa: E402
 from lagnet_modules.lam import LAMGenerator  # noqa: E402
 
-EXTRA = cli.extra_parser('LAGNet options (all other flags are stock YOLOv5 detect.py flags)', '')
+EXTRA = cli.extra_parser('LAGNet options (all other flags are stock YOLOv5 detect.py flags)')
 EXTRA.add_argument('--guide', help='guide YOLOv5 checkpoint that makes LAMs on the fly')
 EXTRA.add_argument('--guide-imgsz', type=int, help='guide inference size (default: as recorded in the manifest, '
                                                   'else --imgsz)')
@@ -74,10 +74,7 @@ def main(argv):
         EXTRA.print_help()
         return cli.stock_opt(stock.parse_opt, 'detect.py', ['--help'])
     extra, rest = EXTRA.parse_known_args(argv)
-    if not cli.given(rest, '--weights'):
-        raise cli.UsageError('--weights is required, e.g. --weights runs/train/exp/weights/best.pt')
-    if not cli.given(rest, '--source'):
-        raise cli.UsageError('--source is required: an image, a folder, a glob or a video')
+    cli.require(rest, weights=cli.WEIGHTS_HINT, source='an image, a folder, a glob or a video')
     opt = cli.stock_opt(stock.parse_opt, 'detect.py', cli.resolve_paths(rest))
     weights = opt.weights if isinstance(opt.weights, str) else opt.weights[0]
     model, ckpt = cli.checkpoint_model(weights)

@@ -25,7 +25,7 @@ def main(argv):
     from yolov5.utils.general import get_latest_run
     if cli.help_requested(argv):
         print(__doc__)
-        return stock_help(stock)
+        return cli.stock_opt(stock.parse_opt, 'train.py', ['--help'])
     resume = cli.flag_value(argv, '--resume') or (cli.given(argv, '--resume') and 'latest')
     if not resume and not cli.given(argv, '--data'):
         raise cli.UsageError('--data is required, e.g. --data neu.yaml (make it with python data/scripts/'
@@ -50,10 +50,6 @@ def main(argv):
             opt.cos_lr = True
     paired_data.use_pairs(ch == 6, cli.lam_folder(data))
     stock.main(opt)
-
-
-def stock_help(stock):
-    cli.stock_opt(stock.parse_opt, 'train.py', ['--help'])
 
 
 if __name__ == '__main__':

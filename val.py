@@ -20,10 +20,7 @@ def main(argv):
     if cli.help_requested(argv):
         print(__doc__)
         return cli.stock_opt(stock.parse_opt, 'val.py', ['--help'])
-    if not cli.given(argv, '--data'):
-        raise cli.UsageError('--data is required, e.g. --data neu.yaml')
-    if not cli.given(argv, '--weights'):
-        raise cli.UsageError('--weights is required, e.g. --weights runs/train/exp/weights/best.pt')
+    cli.require(argv, data='e.g. --data neu.yaml', weights=cli.WEIGHTS_HINT)
     opt = cli.stock_opt(stock.parse_opt, 'val.py', cli.resolve_paths(argv))
     weights = opt.weights if isinstance(opt.weights, str) else opt.weights[0]
     ch = cli.input_channels(weights=weights)

@@ -32,6 +32,16 @@ def given(argv, *flags):
     return any(a == f or a.startswith(f + '=') for a in argv for f in flags)
 
 
+WEIGHTS_HINT = 'e.g. --weights runs/train/exp/weights/best.pt'
+
+
+def require(argv, **hints):
+    """Stop with one clear line for the first required flag missing from argv (``data='e.g. --data neu.yaml'``)."""
+    for name, hint in hints.items():
+        if not given(argv, f'--{name}'):
+            raise UsageError(f'--{name} is required, {hint}')
+
+
 def resolve_paths(argv):
     """argv with --cfg/--data/--hyp values replaced by existing paths (bare names found in this project or stock)."""
     out, i = [], 0
@@ -102,6 +112,5 @@ def run(prog, fn, argv):
         sys.exit(f'{prog}: {e}')
 
 
-def extra_parser(description, epilog):
-    return argparse.ArgumentParser(description=description, epilog=epilog, add_help=False,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+def extra_parser(description):
+    return argparse.ArgumentParser(description=description, add_help=False)

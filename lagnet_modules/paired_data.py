@@ -112,7 +112,6 @@ class PairedImagesAndLabels(dataloaders.LoadImagesAndLabels):
                 source = listing if problems['corrupt'] else path
                 super().__init__(source, img_size, batch_size, *args, cache_images=cache_images, prefix=prefix,
                                  **kwargs)
-        self.lam_files = lam_paths(self.im_files, self.lam_folder)
         if getattr(self.albumentations, 'transform', None) is not None:  # None when not augmenting
             self.albumentations = _ImageOnly(self.albumentations)
 
