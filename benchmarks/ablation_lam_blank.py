@@ -9,13 +9,10 @@ Writes benchmarks/results/<run>-lam-blank-<date>.md next to the run's guided res
 import argparse
 import datetime
 import json
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import pipeline  # noqa: E402
+import lagnet_modules
+from lagnet_modules.cli import pipeline
 
 
 def main(argv=None):
@@ -24,33 +21,30 @@ def main(argv=None):
     ap.add_argument('--cfg', default='lagnet-s.yaml')
     ap.add_argument('--data', default='neu-lam-blank.yaml')
     opt = ap.parse_args(argv)
-    run_dir = ROOT / opt.run
+    lagnet_modules.install()
+    run_dir = Path(opt.run)
     name = Path(opt.cfg).stem
     results = json.loads((run_dir / 'results.json').read_text())
-    cmd = json.loads((run_dir / f'{name}.json').read_text())['command'].split()[2:]  # the guided run's train.py args
-    args = {}  # flag -> value ('' for switches such as --cos-lr)
-    for i, a in enumerate(cmd):
-        if a.startswith('--'):
-            args[a] = cmd[i + 1] if i + 1 < len(cmd) and not cmd[i + 1].startswith('--') else ''
-    imgsz, blank = args['--imgsz'], f'{name}-lam-blank'
+    guided = json.loads((run_dir / f'{name}.json').read_text())['args']  # the guided run's train args, as run
+    imgsz, blank = guided[guided.index('--imgsz') + 1], f'{name}-lam-blank'
     log = run_dir / 'lam-blank-gen_lam.log'
     if not log.with_suffix('.json').is_file():
-        pipeline.sh('gen_lam.py', '--weights', run_dir / 'guide' / 'weights' / 'best.pt', '--data', opt.data,
+        pipeline.sh('gen_lam', '--weights', run_dir / 'guide' / 'weights' / 'best.pt', '--data', opt.data,
                     '--imgsz', imgsz, '--alpha', 1, '--beta', 0, log=log)
     if not (run_dir / blank / 'weights' / 'best.pt').is_file():
-        same = [x for k, v in args.items() if k not in ('--cfg', '--data', '--name') for x in (k, v) if x != '']
-        pipeline.sh('train.py', '--cfg', opt.cfg, '--data', opt.data, *same, '--name', blank,
-                    log=run_dir / f'{blank}.log')
+        args = pipeline.with_values(guided, {'--cfg': opt.cfg, '--data': opt.data, '--name': blank})
+        pipeline.sh('train', *args, log=run_dir / f'{blank}.log')
     vopt = argparse.Namespace(data=opt.data, imgsz=imgsz, device='')
     results[f'{name}, blank LAMs'] = pipeline.validate(run_dir / blank / 'weights' / 'best.pt', blank, vopt, run_dir)
     md = pipeline.table(results)
-    cmds = [json.loads(f.read_text())['command'] for f in (log.with_suffix('.json'), run_dir / f'{blank}.json',
-                                                            run_dir / 'val' / f'{blank}.json')]
-    out = ROOT / 'benchmarks' / 'results' / f'{run_dir.name}-lam-blank-{datetime.date.today().isoformat()}.md'
+    cmds = [pipeline.command_line(json.loads(f.read_text())) for f in (log.with_suffix('.json'),
+                                                                        run_dir / f'{blank}.json',
+                                                                        run_dir / 'val' / f'{blank}.json')]
+    out = Path(__file__).parent / 'results' / f'{run_dir.name}-lam-blank-{datetime.date.today().isoformat()}.md'
     out.write_text('\n'.join([f'# LAM ablation on {run_dir.name}', '', 'Same config, schedule and seed; the blank '
                               'run sees the image in both branches (LAM = image, no location map).', '', md, '',
                               f'Reproduce: `python benchmarks/ablation_lam_blank.py --run {opt.run} --cfg {opt.cfg}`',
-                              '', '```bash', *cmds, '```', '']).replace(f'{ROOT}/', ''))
+                              '', '```bash', *cmds, '```', '']))
     print(md)
     print(f'Wrote {out}')
 

@@ -18,10 +18,9 @@ import platform
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import pipeline  # noqa: E402
+import lagnet_modules
+from lagnet_modules.cli import pipeline
+from lagnet_modules.paths import find_file
 
 PRESETS = {  # what fits where; every value can be overridden on the command line
     'cpu': {'epochs': 12, 'imgsz': 256, 'batch': 16, 'guide_cfg': 'yolov5s.yaml', 'models': ['lagnet-s.yaml']},
@@ -39,7 +38,7 @@ ABLATIONS = {  # paper Table 4 (components) and Table 5 (SCEM kernel length k x 
 def scem_variant(name, out_dir):
     """lagnet-s-k{k}n{n}: lagnet-s.yaml with every SCEM's [k, n] replaced; written under the run folder."""
     k, n = name.split('-k')[1].split('n')
-    text = (ROOT / 'models' / 'lagnet-s.yaml').read_text().replace('SCEM, [5, 2]]', f'SCEM, [{int(k)}, {int(n)}]]')
+    text = find_file('lagnet-s.yaml', 'models').read_text().replace('SCEM, [5, 2]]', f'SCEM, [{int(k)}, {int(n)}]]')
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / f'{name}.yaml').write_text(text)
     return str(out_dir / f'{name}.yaml')
@@ -74,30 +73,30 @@ def main(argv=None):
     p = {k: getattr(opt, k) or v for k, v in PRESETS[opt.preset].items()}
     dataset = Path(opt.data).stem
     name = f'{dataset}-{opt.preset}-{p["epochs"]}e-{p["imgsz"]}px-{Path(p["guide_cfg"]).stem}'
-    run_dir = ROOT / 'runs' / 'pipeline' / name
+    run_dir = Path('runs') / 'pipeline' / name
     models = list(p['models'])
     for a in opt.ablation:
         models += [scem_variant(m, run_dir / 'cfgs') if m.startswith('lagnet-s-k') else m for m in ABLATIONS[a]]
     args = ['--data', opt.data, '--cfg', *models, '--guide-cfg', p['guide_cfg'], '--epochs', p['epochs'], '--imgsz',
             p['imgsz'], '--batch', p['batch'], '--workers', opt.workers, '--seed', opt.seed, '--name', name,
             *(['--device', opt.device] if opt.device else [])]
-    results, run_dir = pipeline.main([str(a) for a in args])
+    lagnet_modules.install()
+    results, run_dir = pipeline.run([str(a) for a in args])
 
-    import lagnet_modules  # noqa: F401  (applies the yolov5 patches)
     from yolov5.utils.general import check_dataset
     nc = check_dataset(opt.data)['nc']
     cfgs = {f'{Path(p["guide_cfg"]).stem} (guide, RGB)': p['guide_cfg'], **{Path(m).stem: m for m in models}}
     date = datetime.date.today().isoformat()
-    out = ROOT / 'benchmarks' / 'results' / f'{dataset}-{opt.preset}-{date}'
+    out = Path(__file__).parent / 'results' / f'{dataset}-{opt.preset}-{date}'
     rows = []
     for model, r in results.items():
         row = {'model': model, 'params_M': round(r['params'] / 1e6, 2),
-               'GFLOPs': gflops(cfgs[model], p['imgsz'], nc), 'mAP50': r['classes']['all']['mAP50'],
-               'mAP50-95': r['classes']['all']['mAP50-95'],
-               **{f'AP50 {c}': v['mAP50'] for c, v in r['classes'].items() if c != 'all'},
+               'GFLOPs': gflops(cfgs[model], p['imgsz'], nc), 'mAP50': r['all']['mAP50'],
+               'mAP50-95': r['all']['mAP50-95'],
+               **{f'AP50 {c}': v['mAP50'] for c, v in r['classes'].items()},
                'train_s': r['train'].get('seconds'), 'epochs': p['epochs'], 'imgsz': p['imgsz'],
                'device': device_name(opt.device),
-               'train_command': r['train'].get('command', '').replace(f'{ROOT}/', '')}
+               'train_command': pipeline.command_line(r['train']) if r['train'] else ''}
         rows.append(row)
     with open(out.with_suffix('.csv'), 'w', newline='') as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
@@ -118,8 +117,8 @@ def main(argv=None):
            '--out datasets/neu' if dataset == 'neu' else f'# prepare {opt.data}',
            'python benchmarks/accuracy.py ' + ' '.join(argv if argv is not None else sys.argv[1:]), '```', '',
            'Stage commands (as run):', '', '```bash']
-    md += [r['command'] for r in records] + ['```', '']
-    out.with_suffix('.md').write_text('\n'.join(md).replace(f'{ROOT}/', ''))
+    md += [pipeline.command_line(r) for r in records] + ['```', '']
+    out.with_suffix('.md').write_text('\n'.join(md))
     print(f'\nWrote {out}.md and {out}.csv')
 
 

@@ -20,10 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import lagnet_modules
 
-MODELS = ['yolov5s.yaml', 'yolov5l.yaml', 'lagnet-s.yaml', 'lagnet-l.yaml']
+MODELS = ['yolov5s', 'yolov5l', 'lagnet-s', 'lagnet-l']
+REFERENCE = 'yolov5l'  # ratios are against it, measured in the same run
 
 
 def sync(device):
@@ -37,8 +37,8 @@ def measure_model(cfg, guide_cfg, imgsz, batches, iters, device_arg):
     import numpy as np
     import torch
 
-    import lagnet_modules  # noqa: F401
-    from lagnet_modules.lam import blend, location_map
+    from lagnet_modules.data.lam import blend, location_map
+    from lagnet_modules.data.pairs import network_input
     from lagnet_modules.paths import find_file
     from yolov5.models.yolo import Model
     from yolov5.utils.torch_utils import select_device
@@ -77,7 +77,7 @@ def measure_model(cfg, guide_cfg, imgsz, batches, iters, device_arg):
                     maps = location_map(heads, (imgsz, imgsz), (0, 0), (imgsz, imgsz), (imgsz, imgsz))
                     lams = [blend(im, m.float().cpu().numpy()) for im, m in zip(images, maps)]
                     lam = torch.from_numpy(np.stack(lams).transpose(0, 3, 1, 2)).to(device)
-                    model(torch.cat((rgb, lam.half() / 255 if half else lam.float() / 255), 1))
+                    model(network_input(rgb, lam.half() / 255 if half else lam.float() / 255))
                 sync(device)
                 out['end_to_end'][b] = b * n / (time.perf_counter() - t)
     if device.type == 'cuda':
@@ -91,8 +91,7 @@ def measure_training(data, imgsz, batch, iters, device_arg):
     """lagnet-s seconds/iteration: pair-aware loader vs the stock loader with the image stacked into 6 channels."""
     import torch
 
-    import lagnet_modules  # noqa: F401
-    from lagnet_modules import paired_data
+    from lagnet_modules.data.pairs import PairSpec, building_pairs, network_input
     from lagnet_modules.paths import find_file
     from yolov5.models.yolo import Model
     from yolov5.utils.general import check_dataset, yaml_load
@@ -106,10 +105,10 @@ def measure_training(data, imgsz, batch, iters, device_arg):
     loss_fn = ComputeLoss(model)
     opt = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.937)
     out = {}
+    from yolov5.utils.dataloaders import create_dataloader
     for name, pairs in (('pair-aware loader', True), ('stock loader, image stacked x2', False)):
-        paired_data.use_pairs(pairs)
-        loader, _ = paired_data.create_dataloader(d['train'], imgsz, batch, 32, hyp=hyp, augment=True, workers=2,
-                                                  shuffle=True)
+        with building_pairs(PairSpec.of(6 if pairs else 3, d)):
+            loader, _ = create_dataloader(d['train'], imgsz, batch, 32, hyp=hyp, augment=True, workers=2, shuffle=True)
         it = iter(loader)
         times = []
         for i in range(iters + 1):
@@ -117,7 +116,7 @@ def measure_training(data, imgsz, batch, iters, device_arg):
             x, targets, _, _ = next(it)
             x = x.to(device).float() / 255
             if not pairs:
-                x = torch.cat((x, x), 1)
+                x = network_input(x, x)
             loss, _ = loss_fn(model(x), targets.to(device))
             opt.zero_grad()
             loss.backward()
@@ -126,7 +125,6 @@ def measure_training(data, imgsz, batch, iters, device_arg):
             if i:  # the first iteration starts the workers
                 times.append(time.perf_counter() - t)
         out[name] = sum(times) / len(times)
-    paired_data.use_pairs(False)
     return out
 
 
@@ -138,7 +136,7 @@ def device_name(device_arg):
 
 
 def sub(*args):
-    r = subprocess.run([sys.executable, __file__, *map(str, args)], cwd=ROOT, capture_output=True, text=True)
+    r = subprocess.run([sys.executable, __file__, *map(str, args)], capture_output=True, text=True)
     if r.returncode:
         sys.exit(f'speed.py: {args} failed:\n{r.stderr[-3000:]}')
     return json.loads(r.stdout.strip().splitlines()[-1])
@@ -149,15 +147,18 @@ def main(argv=None):
     ap.add_argument('--imgsz', type=int, default=640)
     ap.add_argument('--batches', type=int, nargs='+', default=[1, 16])
     ap.add_argument('--iters', type=int, default=8, help='timed iterations at batch 1 (a quarter at larger batches)')
-    ap.add_argument('--models', nargs='+', default=MODELS)
+    ap.add_argument('--models', nargs='+', default=MODELS, help='model YAMLs (names or paths)')
+    ap.add_argument('--reference', default=REFERENCE, help='the model every ratio divides by (measured in this run)')
     ap.add_argument('--guide-cfg', default='yolov5l.yaml', help='guide for end-to-end LAGNet timings')
     ap.add_argument('--device', default='')
     ap.add_argument('--train-data', default='synthetic.yaml', help='data for the training-throughput comparison')
     ap.add_argument('--train-imgsz', type=int, default=256)
-    ap.add_argument('--train-iters', type=int, default=10)
+    ap.add_argument('--train-iters', type=int, default=10, help='0: skip the training-loader comparison')
+    ap.add_argument('--out', help='markdown file (default benchmarks/results/speed-<device>-<date>.md)')
     ap.add_argument('--one', help=argparse.SUPPRESS)
     ap.add_argument('--training', action='store_true', help=argparse.SUPPRESS)
     opt = ap.parse_args(argv)
+    lagnet_modules.install()
     if opt.one:
         print(json.dumps(measure_model(opt.one, opt.guide_cfg, opt.imgsz, opt.batches, opt.iters, opt.device)))
         return
@@ -167,13 +168,15 @@ def main(argv=None):
     t0 = time.time()
     common = ['--imgsz', opt.imgsz, '--batches', *opt.batches, '--iters', opt.iters, '--guide-cfg', opt.guide_cfg,
               '--device', opt.device]
-    res = {m: sub('--one', m, *common) for m in opt.models}
+    models = list(dict.fromkeys([*opt.models, opt.reference]))  # the reference is always measured
+    res = {Path(m).stem: sub('--one', m, *common) for m in models}
     train = sub('--training', '--train-data', opt.train_data, '--train-imgsz', opt.train_imgsz, '--train-iters',
-                opt.train_iters, '--device', opt.device)
-    ref = res.get('yolov5l.yaml')
+                opt.train_iters, '--device', opt.device) if opt.train_iters else None
+    ref = res[Path(opt.reference).stem]
     dev = device_name(opt.device)
     lines = [f'# Speed — {dev}, {datetime.date.today().isoformat()}', '',
-             f'{opt.imgsz} px, images/s (higher is better); ratio = images/s ÷ yolov5l\'s at the same batch size. '
+             f'{opt.imgsz} px, images/s (higher is better); ratio = images/s ÷ {Path(opt.reference).stem}\'s at the '
+             'same batch size. '
              f'Network only: fused model, {"FP16" if "CPU" not in dev else "FP32"}, random input. End to end adds the '
              f'guide ({Path(opt.guide_cfg).stem}) LAM for every image.', '',
              '| model | params | batch | network img/s | ratio | end-to-end img/s | ratio | peak memory |',
@@ -181,22 +184,23 @@ def main(argv=None):
     for m, r in res.items():
         for b in map(str, opt.batches):
             net, e2e = r['network'][b], r['end_to_end'].get(b)
-            ratio = f"{net / ref['network'][b]:.2f}" if ref else '-'
-            e2e_ratio = f"{e2e / ref['network'][b]:.2f}" if ref and e2e else '-'
+            ratio = f"{net / ref['network'][b]:.2f}"
+            e2e_ratio = f"{e2e / ref['network'][b]:.2f}" if e2e else '-'
             lines.append(f"| {Path(m).stem} | {r['params'] / 1e6:.2f}M | {b} | {net:.2f} | {ratio} | "
                          f"{f'{e2e:.2f}' if e2e else '-'} | {e2e_ratio} | {r['peak_memory_MB']:.0f} MB |")
-    pair, stock = train['pair-aware loader'], train['stock loader, image stacked x2']
-    lines += ['', f'Paper (RTX 4090, network only): YOLOv5 109.3 FPS, LAGNet 45.1 (ratio 0.41), LAGNet-s 73.6 (0.67).',
-              '', f'Training, lagnet-s, batch 16, {opt.train_imgsz} px, {opt.train_data}, mean of {opt.train_iters} '
-              'iterations (data + forward + backward + step):', '',
-              '| loader | s/iteration |', '|---|---|',
-              f'| pair-aware (image + LAM, one augmentation draw) | {pair:.3f} |',
-              f'| stock, image stacked into 6 channels | {stock:.3f} |',
-              f'| ratio | {pair / stock:.2f} (target <= 1.25) |', '',
-              f'Command: `python benchmarks/speed.py {" ".join(map(str, argv if argv is not None else sys.argv[1:]))}`'
+    lines += ['', f'Paper (RTX 4090, network only): YOLOv5 109.3 FPS, LAGNet 45.1 (ratio 0.41), LAGNet-s 73.6 (0.67).']
+    if train:
+        pair, stock = train['pair-aware loader'], train['stock loader, image stacked x2']
+        lines += ['', f'Training, lagnet-s, batch 16, {opt.train_imgsz} px, {opt.train_data}, mean of {opt.train_iters} '
+                  'iterations (data + forward + backward + step):', '',
+                  '| loader | s/iteration |', '|---|---|',
+                  f'| pair-aware (image + LAM, one augmentation draw) | {pair:.3f} |',
+                  f'| stock, image stacked into 6 channels | {stock:.3f} |',
+                  f'| ratio | {pair / stock:.2f} (target <= 1.25) |']
+    lines += ['', f'Command: `python benchmarks/speed.py {" ".join(map(str, argv if argv is not None else sys.argv[1:]))}`'
               f' ({(time.time() - t0) / 60:.1f} min)', '']
     tag = 'cpu' if 'CPU' in dev else dev.lower().replace(' ', '-')
-    out = ROOT / 'benchmarks' / 'results' / f'speed-{tag}-{datetime.date.today().isoformat()}.md'
+    out = Path(opt.out or Path(__file__).parent / 'results' / f'speed-{tag}-{datetime.date.today().isoformat()}.md')
     out.write_text('\n'.join(lines))
     print('\n'.join(lines))
     print(f'Wrote {out}')

@@ -2,17 +2,17 @@
 
 Asserts on artifacts (checkpoints, tables, images), and that bad input ends with one clear line and a non-zero exit.
 """
+import json
 import shutil
 import subprocess
 import sys
-import time
 
 import cv2
 import numpy as np
 import pytest
 import yaml
 
-from lagnet_modules.paths import ROOT
+from lagnet_modules.paths import CHECKOUT as ROOT
 
 IMG = '96'
 
@@ -46,25 +46,29 @@ def world(tmp_path_factory):
     return {'tmp': tmp, 'data': data, 'guide': guide, 'common': common}
 
 
+STOP_AFTER_FIRST_SAVE = """
+import sys
+import lagnet_modules
+from lagnet_modules.cli import train
+from yolov5.utils.callbacks import Callbacks
+
+def stop(*args, **kwargs):  # epoch 0's last.pt is on disk: end the process as an interruption would
+    sys.exit(0)
+
+callbacks = Callbacks()
+callbacks.register_action('on_model_save', callback=stop)
+lagnet_modules.install()
+train.run(sys.argv[1:], callbacks=callbacks)
+"""
+
+
 @pytest.fixture(scope='module')
 def lagnet(world):
-    """LAGNet-s trained for 3 epochs in two sittings: stopped after its first epoch, then --resume'd."""
+    """LAGNet-s trained for 3 epochs in two sittings: stopped right after its first checkpoint, then --resume'd."""
     run_dir = world['tmp'] / 'runs' / 'lag'
-    args = ['train.py', '--cfg', 'models/lagnet-s.yaml', '--epochs', 3, '--name', 'lag', *world['common']]
-    p = subprocess.Popen([sys.executable, *map(str, args)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    csv, last, t0 = run_dir / 'results.csv', run_dir / 'weights' / 'last.pt', time.time()
-    size = -1
-    while time.time() - t0 < 300:  # stop it once epoch 0's last.pt is completely written
-        assert p.poll() is None, 'training ended before it could be interrupted'
-        if csv.is_file() and len(csv.read_text().splitlines()) >= 2 and last.is_file():
-            if last.stat().st_size == size:
-                break
-            size = last.stat().st_size
-        time.sleep(0.3)
-    p.kill()
-    p.wait()
-    rows_before = len(csv.read_text().splitlines()) - 1
-    assert rows_before < 3
+    run('-c', STOP_AFTER_FIRST_SAVE, '--cfg', 'models/lagnet-s.yaml', '--epochs', 3, '--name', 'lag', *world['common'])
+    rows_before = len((run_dir / 'results.csv').read_text().splitlines()) - 1
+    assert rows_before == 1
     r = run('train.py', '--resume', run_dir / 'weights' / 'last.pt')
     assert 'Resuming training' in r.stdout + r.stderr
     return {'dir': run_dir, 'best': run_dir / 'weights' / 'best.pt', 'rows_before': rows_before}
@@ -88,11 +92,11 @@ def test_training_and_resume_artifacts(lagnet):
 
 
 def test_checkpoint_loads_in_a_fresh_process(lagnet):
-    code = ('from lagnet_modules.cli import checkpoint_model; import torch; m, _ = checkpoint_model(%r); '
-            'm = m.float().eval(); y = m(torch.zeros(1, 6, 96, 96))[0]; print(m.yaml["ch"], tuple(y.shape))'
-            % str(lagnet['best']))
+    code = ('import lagnet_modules, torch; lagnet_modules.install(); from lagnet_modules.cli.common import '
+            'checkpoint_model; m, _ = checkpoint_model(%r); m = m.float().eval(); y = m(torch.zeros(1, 6, 96, 96))[0]; '
+            'print(m.yaml["ch"], *y.shape)' % str(lagnet['best']))
     r = run('-c', code)
-    assert r.stdout.split()[0] == '6'
+    assert r.stdout.split() == ['6', '1', str(3 * (12 ** 2 + 6 ** 2 + 3 ** 2)), '8']  # anchors x cells, 5 + 3 classes
 
 
 def test_val_prints_metrics_for_every_class(world, lagnet):
@@ -107,6 +111,11 @@ def test_val_prints_metrics_for_every_class(world, lagnet):
                    if line.strip()), name
     assert 'ms inference' in out and 'parameters' in out
     assert (world['tmp'] / 'val' / 'exp' / 'confusion_matrix.png').is_file()
+    metrics = json.loads((world['tmp'] / 'val' / 'exp' / 'metrics.json').read_text())
+    assert set(metrics['all']) == {'P', 'R', 'mAP50', 'mAP50-95', 'instances'}
+    table = {line.split()[0]: line.split() for line in out.splitlines() if len(line.split()) == 7}
+    for name, m in metrics['classes'].items():  # the numbers stock printed, for scripts
+        assert int(table[name][2]) == m['instances'] and abs(float(table[name][5]) - m['mAP50']) < 1e-3
 
 
 def test_detect_makes_lams_on_the_fly_and_draws_boxes(world, lagnet):

@@ -10,8 +10,8 @@ import torch
 import yaml
 from yolov5.models.yolo import Model
 
-from lagnet_modules.lam import blend, location_map, scale_maps
-from lagnet_modules.paths import ROOT, find_file
+from lagnet_modules.data.lam import blend, location_map, scale_maps
+from lagnet_modules.paths import CHECKOUT as ROOT, find_file
 
 NC = 3
 
@@ -92,7 +92,7 @@ def test_gen_lam_writes_one_lam_per_image_with_manifest(tmp_path, guide):
         assert [p.stem for p in lams] == [f'a{i}' for i in range(len(ss))]
         for p, (h, w) in zip(lams, ss):
             assert cv2.imread(str(p)).shape == (h, w, 3)
-            assert cv2.imread(str(root / 'lam_maps' / split / p.name), cv2.IMREAD_UNCHANGED).shape == (h, w)
+            assert cv2.imread(str(root / 'lams_maps' / split / p.name), cv2.IMREAD_UNCHANGED).shape == (h, w)
     manifest = json.loads((root / 'lams' / 'manifest.json').read_text())
     assert manifest['alpha'] == 0.5 and manifest['beta'] == 0.5 and manifest['colormap'] == 'jet'
     assert manifest['score'] == 'obj' and len(manifest['guide_sha256']) == 64 and manifest['images'] == 4
@@ -109,5 +109,7 @@ def test_gen_lam_rejects_guide_with_other_class_count(tmp_path, guide):
 
 
 def test_gen_lam_missing_guide_is_one_clear_error(tmp_path):
-    r = gen_lam('--weights', tmp_path / 'nope.pt', '--source', tmp_path)
+    (tmp_path / 'src').mkdir()
+    cv2.imwrite(str(tmp_path / 'src' / 'a.png'), np.zeros((32, 32, 3), np.uint8))
+    r = gen_lam('--weights', tmp_path / 'nope.pt', '--source', tmp_path / 'src', '--out', tmp_path / 'lams')
     assert r.returncode != 0 and 'nope.pt not found' in r.stderr and 'Traceback' not in r.stderr

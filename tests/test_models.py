@@ -12,8 +12,9 @@ from torchvision.models import mobilenet_v3_large, mobilenet_v3_small
 from yolov5.models import yolo
 from yolov5.models.yolo import Model
 
-from lagnet_modules import ModelConfigError, compat, load_mobilenetv3_weights
-from lagnet_modules.paths import ROOT, STOCK
+from lagnet_modules import ModelConfigError, load_mobilenetv3_weights
+from lagnet_modules.yolo import compat
+from lagnet_modules.paths import CHECKOUT as ROOT, STOCK
 
 CONFIGS = sorted(p.name for p in (ROOT / 'models').glob('*.yaml'))
 
@@ -26,7 +27,7 @@ def build(cfg, **kw):
 def test_stock_configs_build_identically(name, monkeypatch):
     cfg = str(STOCK / 'models' / f'{name}.yaml')
     ours = Model(cfg, nc=6)
-    monkeypatch.setattr(yolo, 'parse_model', compat.ORIGINALS['yolov5.models.yolo', 'parse_model'])
+    monkeypatch.setattr(yolo, 'parse_model', compat.original('yolov5.models.yolo', 'parse_model'))
     stock = Model(cfg, nc=6)
     describe = lambda m: [(x.i, x.f, x.type, x.np, repr(x)) for x in m.model]  # noqa: E731
     assert describe(ours) == describe(stock)
@@ -45,11 +46,14 @@ def test_declared_channels_match_forward(cfg):
     assert seen == {m.i: m.c2 for m in model.model[:-1]}
 
 
-@pytest.mark.parametrize('cfg, params, tol', [('lagnet-l.yaml', 31.9e6, 0.15), ('lagnet-s.yaml', 8.9e6, 0.15)])
-def test_lagnet_parameter_counts_near_paper(cfg, params, tol):
+# Exact counts (building is deterministic); the paper reports 31.9M and 8.9M, our readings differ by < 2 %.
+PARAMS = {'lagnet-l.yaml': 32_494_901, 'lagnet-s.yaml': 9_033_717, 'yolov5s.yaml': 7_035_811}
+
+
+@pytest.mark.parametrize('cfg', ['lagnet-l.yaml', 'lagnet-s.yaml'])
+def test_lagnet_parameter_counts(cfg):
     model = build(cfg, nc=6)
-    n = sum(p.numel() for p in model.parameters())
-    assert abs(n - params) / params < tol, n
+    assert sum(p.numel() for p in model.parameters()) == PARAMS[cfg]
 
 
 @pytest.mark.parametrize('cfg', ['lagnet-s.yaml', 'lagnet-l.yaml'])
@@ -133,15 +137,14 @@ def run_summary(*args):
     return r
 
 
-@pytest.mark.parametrize('cfg, ch, lo, hi', [('models/lagnet-l.yaml', 6, 27.1e6, 36.7e6),
-                                             ('models/lagnet-s.yaml', 6, 7.56e6, 10.2e6),
-                                             ('yolov5s.yaml', 3, 7.0e6, 7.3e6)])
-def test_summary_json_contract(cfg, ch, lo, hi):
-    r = run_summary('--cfg', cfg, '--json', '--imgsz', '320')
+@pytest.mark.parametrize('cfg, ch', [('models/lagnet-l.yaml', 6), ('models/lagnet-s.yaml', 6), ('yolov5s.yaml', 3)])
+def test_summary_json_contract(cfg, ch):
+    r = run_summary('--cfg', cfg, '--json', '--imgsz', '320', '--nc', '6')
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout.strip().splitlines()[-1])
     assert set(s) == {'cfg', 'params', 'gflops', 'input_channels', 'strides'}
-    assert s['input_channels'] == ch and s['strides'] == [8, 16, 32] and lo < s['params'] < hi and s['gflops'] > 0
+    assert s['input_channels'] == ch and s['strides'] == [8, 16, 32] and s['gflops'] > 0
+    assert s['params'] == PARAMS[Path(cfg).name]
 
 
 def test_summary_unknown_config_is_one_clear_error():

@@ -6,10 +6,11 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from yolov5.utils.dataloaders import LoadImagesAndLabels
+import yolov5.utils.dataloaders as dataloaders
+from yolov5.utils.dataloaders import LoadImagesAndLabels, create_dataloader
 
-from lagnet_modules import paired_data
-from lagnet_modules.paired_data import MissingLAMError, PairedImagesAndLabels
+from lagnet_modules.data.layout import LamLayout
+from lagnet_modules.data.pairs import MissingLAMError, PairedImagesAndLabels, PairSpec, building_pairs
 
 HYP_ALL_GEOMETRY = dict(hsv_h=0.0, hsv_s=0.0, hsv_v=0.0, degrees=15.0, translate=0.2, scale=0.5, shear=5.0,
                         perspective=0.0005, flipud=0.5, fliplr=0.5, mosaic=1.0, mixup=0.5, copy_paste=0.0)
@@ -44,8 +45,10 @@ def seeded(seed, fn):
 
 
 def test_lam_path_rule():
-    assert paired_data.lam_paths(['/d/images/x/images/train/a.jpg']) == ['/d/images/x/lams/train/a.png']
-    assert paired_data.lam_paths(['/d/images/train/a.jpg'], 'lams_v2') == ['/d/lams_v2/train/a.png']
+    assert LamLayout().paths(['/d/images/x/images/train/a.jpg']) == ['/d/images/x/lams/train/a.png']
+    assert LamLayout('lams_v2').paths(['/d/images/train/a.jpg']) == ['/d/lams_v2/train/a.png']
+    assert LamLayout().paths(['/d/train/a.jpg']) == ['/d/lams/train/a.png']  # flat: a sibling folder
+    assert LamLayout('/x/l', '/d').paths(['/d/train/a.jpg']) == ['/x/l/train/a.png']  # a lams: path
 
 
 def test_train_augmentations_keep_pairs_aligned(dataset_root):
@@ -62,6 +65,7 @@ def test_mosaic9_keeps_pairs_aligned(dataset_root):
     ds = PairedImagesAndLabels(str(dataset_root / 'images' / 'train'), 128, 4, augment=True, hyp=HYP_ALL_GEOMETRY)
     for seed in range(10):
         im, _ = seeded(seed, lambda: ds.load_mosaic9(seed % len(ds)))
+        assert dataloaders.letterbox.__module__ == 'yolov5.utils.augmentations'  # stock again after the call
         assert im.shape[2] == 6 and np.array_equal(im[..., :3], im[..., 3:])
 
 
@@ -108,7 +112,7 @@ def test_cache_modes_keep_pairs_and_never_collide_with_rgb(dataset_root, cache):
         x = ds[i][0]
         assert x.shape[0] == 6 and torch.equal(x[:3], x[3:]) and torch.equal(x[:3], rgb[i][0])
     if cache == 'disk':
-        assert sorted(p.name for p in (dataset_root / 'images' / 'val').glob('*.pair.npy'))
+        assert sorted(p.name for p in (dataset_root / 'lams' / 'val').glob('*.pair.npy'))
         assert all(np.load(f).shape[2] == 3 for f in rgb.npy_files)
 
 
@@ -126,19 +130,44 @@ def test_corrupt_lam_is_skipped_and_resized_lam_is_used(dataset_root):
     ds = PairedImagesAndLabels(str(dataset_root / 'images' / 'train'), 128, 4)
     names = [p.split('/')[-1] for p in ds.im_files]
     assert len(ds) == 7 and 'im1.png' not in names
-    x = ds[names.index('im2.png')][0]
-    assert x.shape[0] == 6  # resized to the image, with a warning
+    pair = ds.read_pair(names.index('im2.png'))
+    image = cv2.imread(str(dataset_root / 'images' / 'train' / 'im2.png'))
+    small = cv2.imread(str(dataset_root / 'lams' / 'train' / 'im2.png'))
+    assert np.array_equal(pair[..., 3:], image)  # the image untouched
+    assert np.array_equal(pair[..., :3], cv2.resize(small, image.shape[1::-1], interpolation=cv2.INTER_LINEAR))
 
 
-def test_rgb_models_keep_the_stock_loader(dataset_root):
-    paired_data.use_pairs(False)
-    loader, ds = paired_data.create_dataloader(str(dataset_root / 'images' / 'val'), 128, 2, 32, workers=0)
+def test_stock_create_dataloader_builds_what_the_spec_says(dataset_root):
+    path = str(dataset_root / 'images' / 'val')
+    with building_pairs(PairSpec.of(3)):
+        loader, ds = create_dataloader(path, 128, 2, 32, workers=0)
     assert type(ds) is LoadImagesAndLabels and next(iter(loader))[0].shape[1] == 3
-    paired_data.use_pairs(True)
-    try:
-        loader, ds = paired_data.create_dataloader(str(dataset_root / 'images' / 'val'), 128, 2, 32, workers=0)
-        assert type(ds) is PairedImagesAndLabels and next(iter(loader))[0].shape[1] == 6
-    finally:
-        paired_data.use_pairs(False)
-    assert LoadImagesAndLabels.__name__ == 'LoadImagesAndLabels'
+    with building_pairs(PairSpec.of(6, {'path': str(dataset_root)})):
+        loader, ds = create_dataloader(path, 128, 2, 32, workers=0)
+    assert type(ds) is PairedImagesAndLabels and next(iter(loader))[0].shape[1] == 6
+    assert dataloaders.LoadImagesAndLabels is LoadImagesAndLabels  # the module's own name is stock again
+    assert dataloaders.letterbox.__module__ == 'yolov5.utils.augmentations'
     shutil.rmtree(dataset_root)
+
+
+def test_pairs_follow_a_renamed_lam_folder(dataset_root):
+    (dataset_root / 'lams').rename(dataset_root / 'lams_v2')
+    spec = PairSpec.of(6, {'path': str(dataset_root), 'lams': 'lams_v2'})
+    ds = PairedImagesAndLabels(str(dataset_root / 'images' / 'val'), 128, 4, spec=spec)
+    assert ds.lam_file(0).endswith('/lams_v2/val/im0.png') and torch.equal(ds[0][0][:3], ds[0][0][3:])
+
+
+def test_disk_cache_lives_beside_the_lams_not_the_images(dataset_root):
+    PairedImagesAndLabels(str(dataset_root / 'images' / 'val'), 128, 4, cache_images='disk')
+    assert not list((dataset_root / 'images').rglob('*.npy'))
+    assert len(list((dataset_root / 'lams' / 'val').glob('*.pair.npy'))) == len(SHAPES)
+
+
+def test_validation_downscale_keeps_pairs_aligned_and_matches_stock(dataset_root):
+    """Images larger than img_size shrink with INTER_AREA when not augmenting (OpenCV's takes <= 4 channels)."""
+    path = str(dataset_root / 'images' / 'val')
+    pair = PairedImagesAndLabels(path, 64, 4, augment=False)
+    stock = LoadImagesAndLabels(path, 64, 4, augment=False)
+    for i in range(len(pair)):
+        x = pair[i][0]
+        assert torch.equal(x[:3], x[3:]) and torch.equal(x[:3], stock[i][0])

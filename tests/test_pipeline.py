@@ -1,40 +1,60 @@
-"""The pipeline's own logic: reading stock YOLOv5's validation table, the results table, SCEM ablation configs."""
+"""The pipeline's and benchmarks' own logic: results table from metrics.json, stage records, SCEM ablation configs,
+speed ratios against the reference measured in the same run."""
+import importlib.util
+import json
+import subprocess
 import sys
 
 import yaml
 
-import pipeline
-from lagnet_modules.paths import ROOT
-
-sys.path.insert(0, str(ROOT / 'benchmarks'))
-import accuracy  # noqa: E402
-
-VAL_OUTPUT = """Fusing layers...
-                 Class     Images  Instances          P          R      mAP50   mAP50-95: 100%|##| 2/2
-                   all         36         73    0.00113      0.247    0.00111   0.000251
-               scratch         36         27    0.00191      0.185    0.00166   0.000477
-       rolled-in_scale         36         18    0.00149      0.556    0.00167   0.000274
-Speed: 0.8ms pre-process, 12.6ms inference, 1.6ms NMS per image at shape (32, 3, 128, 128)
-"""
+from lagnet_modules.cli import pipeline
+from lagnet_modules.paths import CHECKOUT as ROOT
 
 
-def test_parse_val_reads_every_class_row():
-    rows = pipeline.parse_val(VAL_OUTPUT)
-    assert list(rows) == ['all', 'scratch', 'rolled-in_scale']
-    assert rows['rolled-in_scale'] == {'instances': 18, 'P': 0.00149, 'R': 0.556, 'mAP50': 0.00167,
-                                       'mAP50-95': 0.000274}
+def benchmark(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / 'benchmarks' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def metrics(map50, classes):
+    return {'params': 9.0e6, 'all': {'mAP50': map50, 'mAP50-95': map50 / 3},
+            'classes': {c: {'mAP50': v} for c, v in classes.items()}}
 
 
 def test_table_has_a_column_per_model_and_a_row_per_class():
-    r = {'params': 9.0e6, 'classes': pipeline.parse_val(VAL_OUTPUT)}
-    md = pipeline.table({'guide': r, 'lagnet-s': r}).splitlines()
+    md = pipeline.table({'guide': metrics(0.5, {'scratch': 0.25, 'spot': 0.75}),
+                         'lagnet-s': metrics(0.6, {'scratch': 0.5})}).splitlines()
     assert md[0] == '| mAP@0.5 | guide | lagnet-s |'
-    assert md[2] == '| all | 0.1 | 0.1 |' and md[4].startswith('| rolled-in_scale | 0.2 |')
-    assert md[-1] == '| params | 9.00M | 9.00M |'
+    assert md[2:5] == ['| all | 50.0 | 60.0 |', '| scratch | 25.0 | 50.0 |', '| spot | 75.0 | nan |']
+    assert md[-2] == '| mAP@0.5:0.95 (all) | 16.7 | 20.0 |' and md[-1] == '| params | 9.00M | 9.00M |'
+
+
+def test_stage_records_hold_arguments_not_strings(tmp_path):
+    pipeline.sh('gen_lam', '--help', log=tmp_path / 'stage.log')
+    record = json.loads((tmp_path / 'stage.json').read_text())
+    assert record['args'] == ['--help'] and record['returncode'] == 0
+    assert pipeline.command_line(record) == 'python gen_lam.py --help'
+    args = ['--cfg', 'a.yaml', '--cos-lr', '--name', 'x']
+    assert pipeline.with_values(args, {'--name': 'y', '--cfg': 'b.yaml'}) == ['--cfg', 'b.yaml', '--cos-lr', '--name',
+                                                                              'y']
 
 
 def test_scem_grid_variant_changes_every_scem(tmp_path):
-    f = accuracy.scem_variant('lagnet-s-k9n3', tmp_path)
+    f = benchmark('accuracy').scem_variant('lagnet-s-k9n3', tmp_path)
     d = yaml.safe_load(open(f))
     scems = [layer for layer in d['head'] if layer[2] == 'SCEM']
     assert len(scems) == 3 and all(layer[3] == [9, 3] for layer in scems)
+
+
+def test_speed_ratios_against_the_reference_whatever_the_names(tmp_path):
+    """Models named without .yaml, batch 1 only: every ratio is a number (it was '-' when names did not match)."""
+    r = subprocess.run([sys.executable, 'benchmarks/speed.py', '--imgsz', '64', '--batches', '1', '--iters', '1',
+                        '--models', 'yolov5n', 'models/lagnet-s.yaml', '--reference', 'yolov5n', '--guide-cfg',
+                        'yolov5n', '--train-iters', '0', '--out', tmp_path / 'speed.md'],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    rows = [line.split('|') for line in (tmp_path / 'speed.md').read_text().splitlines() if line.startswith('| ')]
+    rows = {row[1].strip(): row for row in rows[1:] if row[1].strip() in ('yolov5n', 'lagnet-s')}
+    assert float(rows['yolov5n'][5]) == 1.0 and float(rows['lagnet-s'][5]) > 0 and float(rows['lagnet-s'][7]) > 0

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from lagnet_modules.paths import ROOT
+from lagnet_modules.paths import CHECKOUT as ROOT
 
 NEU = ROOT.parent / 'shared' / 'datasets' / 'NEU-DET'
 
@@ -99,3 +99,20 @@ def test_gc10_official_layout(tmp_path):
     assert '20 images (18 train, 2 test), 20 boxes' in r.stdout
     classes = sorted(int(p.read_text().split()[0]) for p in (tmp_path / 'out' / 'labels').rglob('*.txt'))
     assert classes == sorted(list(range(10)) * 2)
+
+
+@pytest.mark.parametrize('script', ['prepare_neu.py', 'prepare_gc10.py'])
+@pytest.mark.parametrize('damage', ['truncated', 'not an image'])
+def test_unreadable_image_is_named_counted_and_skipped(tmp_path, script, damage):
+    cls = 'scratches' if script == 'prepare_neu.py' else 'crease'  # GC10-DET reads the same folders recursively
+    files = {f'ok_{i}': voc(f'ok_{i}', [(cls, (10, 10, 50, 30))]) for i in range(4)}
+    write_neu_like(tmp_path / 'src', {**files, 'broken_1': voc('broken_1', [(cls, (10, 10, 50, 30))])})
+    bad = tmp_path / 'src' / 'IMAGES' / 'broken_1.jpg'
+    bad.write_bytes(bad.read_bytes()[:300] if damage == 'truncated' else b'not a jpeg')
+    before = bad.read_bytes()
+    r = prepare(script, '--src', tmp_path / 'src', '--out', tmp_path / 'out')
+    assert r.returncode == 0 and 'Traceback' not in r.stderr, r.stdout + r.stderr
+    assert '1 x unreadable image (skipped): broken_1.jpg' in r.stdout and '4 images' in r.stdout, r.stdout
+    assert not list((tmp_path / 'out').rglob('broken_1*')) and bad.read_bytes() == before
+    listed = (tmp_path / 'out' / 'train.txt').read_text() + (tmp_path / 'out' / 'test.txt').read_text()
+    assert 'broken_1' not in listed and len(listed.split()) == 4

@@ -16,10 +16,10 @@ from yolov5.models.experimental import MixConv2d
 from yolov5.models.yolo import Detect, Segment
 from yolov5.utils.general import LOGGER, colorstr, make_divisible
 
-from .input_select import ChannelSlice
-from .lgb import LGB
-from .mobilenetv3 import InvertedResidual, MobileNetConv
-from .scem import SCEM
+from ..input_select import ChannelSlice
+from ..lgb import LGB
+from ..mobilenetv3 import InvertedResidual, MobileNetConv
+from ..scem import SCEM
 
 
 class ModelConfigError(ValueError):

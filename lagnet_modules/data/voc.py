@@ -15,7 +15,8 @@ class Report:
     """Problems found while converting, by kind; ``fatal`` kinds make the output wrong (exit non-zero)."""
     problems: dict = field(default_factory=lambda: {k: [] for k in (
         'unknown class', 'unparsable xml', 'box clipped to image', 'degenerate box dropped', 'no objects (kept as '
-        'background)', 'image without annotation (skipped)', 'annotation without image (skipped)')})
+        'background)', 'unreadable image (skipped)', 'image without annotation (skipped)',
+        'annotation without image (skipped)')})
     FATAL = ('unknown class', 'unparsable xml')
 
     def add(self, kind, item):
@@ -90,8 +91,21 @@ def random_split(stems, fractions, seed):
     return out
 
 
+def image_size(path, report):
+    """(width, height) of an image that decodes completely, else None (reported: truncated or not an image)."""
+    try:
+        with Image.open(path) as f:
+            f.load()  # decode it all: a truncated file has a valid header
+            return f.size
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        report.add('unreadable image (skipped)', f'{path.name} ({type(e).__name__}: {e})')
+        return None
+
+
 def convert(pairs, names, splits, out, report, aliases=None):
-    """Write ``out/images/<split>``, ``out/labels/<split>`` and ``out/<split>.txt``; return the number of boxes."""
+    """Write ``out/images/<split>``, ``out/labels/<split>`` and ``out/<split>.txt``; return the number of boxes.
+
+    The split is drawn before images are decoded, so one unreadable image leaves every other image's split as is."""
     class_index = {n: i for i, n in enumerate(names)}
     class_index.update({a: class_index[n] for a, n in (aliases or {}).items()})
     by_stem = {s: (im, xml) for s, im, xml in pairs}
@@ -102,8 +116,9 @@ def convert(pairs, names, splits, out, report, aliases=None):
         listed = []
         for stem in stems:
             im, xml = by_stem[stem]
-            with Image.open(im) as f:
-                size = f.size
+            size = image_size(im, report)
+            if size is None:
+                continue
             rows = read_boxes(xml, size, class_index, report)
             shutil.copyfile(im, out / 'images' / split / im.name)
             (out / 'labels' / split / f'{stem}.txt').write_text(
@@ -120,8 +135,9 @@ def run(images, xmls, names, fractions, out, seed, aliases=None):
     pairs = pair_files(images, xmls, report)
     splits = random_split([s for s, _, _ in pairs], fractions, seed)
     boxes = convert(pairs, names, splits, Path(out), report, aliases)
-    sizes = ', '.join(f'{len(v)} {k}' for k, v in splits.items())
-    print(f'{len(pairs)} images ({sizes}), {boxes} boxes -> {out}\nReport:\n{report.render()}')
+    written = {k: len((Path(out) / f'{k}.txt').read_text().split()) for k in splits}
+    sizes = ', '.join(f'{n} {k}' for k, n in written.items())
+    print(f'{sum(written.values())} images ({sizes}), {boxes} boxes -> {out}\nReport:\n{report.render()}')
     if report.fatal:
         print(f'FAILED: the output in {out} is incomplete; fix the errors above (or the class list) and run again.')
         return 1

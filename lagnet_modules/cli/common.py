@@ -1,0 +1,74 @@
+"""What the entry points share: installing the integration, stock argument parsing, clear one-line errors."""
+import sys
+import warnings
+from pathlib import Path
+
+import yaml
+
+from ..data.lam import GuideError
+from ..data.layout import UnsafeLayoutError
+from ..data.pairs import MissingLAMError
+from ..paths import find_file, resolve_data_path
+from ..yolo.compat import install, load_checkpoint
+from ..yolo.registry import ModelConfigError
+
+WEIGHTS_HINT = 'e.g. --weights runs/train/exp/weights/best.pt'
+
+
+class UsageError(ValueError):
+    """A command line that cannot work; the message says how to fix it."""
+
+
+def stock_opt(parse_opt, prog, argv):
+    """Stock ``parse_opt`` on ``argv``, untouched (it takes no argv but reads sys.argv, which is lent for the call)."""
+    saved = sys.argv
+    sys.argv = [prog, *map(str, argv)]
+    try:
+        return parse_opt()
+    finally:
+        sys.argv = saved
+
+
+def help_requested(argv):
+    return any(a in ('-h', '--help') for a in argv)
+
+
+def checkpoint_model(weights):
+    """The model object and dict of a YOLOv5/LAGNet checkpoint (a pickle: trusted files only)."""
+    p = Path(weights)
+    if not p.is_file():
+        raise FileNotFoundError(f'checkpoint {weights} not found (YOLOv5 would try to download it; this project is '
+                                'offline): train one with python train.py --cfg <model.yaml> --data <data.yaml>')
+    ckpt = load_checkpoint(p)
+    return ckpt.get('ema') or ckpt['model'], ckpt
+
+
+def input_channels(cfg=None, weights=None):
+    """Input channels of a model YAML or checkpoint: 3 for RGB YOLOv5, 6 for LAGNet (RGB + LAM)."""
+    if cfg:
+        return yaml.safe_load(Path(cfg).read_text()).get('ch', 3)
+    if weights:
+        return checkpoint_model(weights)[0].yaml.get('ch', 3)
+    return 3
+
+
+def data_yaml(data):
+    """A data YAML as a dict (bare names found in this project), its relative ``path:`` made absolute; no checks."""
+    f = find_file(data, 'data')
+    return resolve_data_path(yaml.safe_load(f.read_text()) or {}, f)
+
+
+def main(prog, fn, argv=None):
+    """Install the YOLOv5 integration and call ``fn(argv)``; known user errors end with one line ``prog: message``
+    and exit code 1."""
+    warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
+    argv = sys.argv[1:] if argv is None else list(map(str, argv))
+    try:
+        install()
+        return fn(argv)
+    except (UsageError, FileNotFoundError, MissingLAMError, ModelConfigError, GuideError, UnsafeLayoutError) as e:
+        sys.exit(f'{prog}: {e}')
+    except AssertionError as e:  # stock YOLOv5 reports bad input with assert messages
+        if not str(e):
+            raise
+        sys.exit(f'{prog}: {e}')

@@ -1,0 +1,167 @@
+"""The paper pipeline as one command: guide YOLOv5 -> LAMs -> LAGNet -> test-split validation -> table.
+
+    python pipeline.py --data neu.yaml --cfg lagnet-s.yaml                      # the paper's recipe (long)
+    python pipeline.py --data synthetic.yaml --cfg lagnet-s.yaml --guide-cfg yolov5n.yaml --epochs 30 --imgsz 128
+
+Guide and LAGNet train with one recipe (data/hyps/hyp.lagnet.yaml, cosine LR; --train-args to change it).
+Each stage runs the project's own command (train, gen_lam, val) in a fresh process, its output logged to
+runs/pipeline/<name>/<stage>.log with a progress line every few seconds, and is skipped when its output already
+exists: runs/pipeline/<name>/{guide,<cfg>}/weights/best.pt, LAMs whose manifest records this guide's SHA-256, and
+runs/pipeline/<name>/val/<model>/metrics.json (written by val). Ends with a table: guide vs LAGNet, mAP@0.5 overall
+and per class, mAP@0.5:0.95, params.
+"""
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+COMMANDS = {'train': 'lagnet_modules.cli.train', 'val': 'lagnet_modules.cli.val', 'gen_lam': 'lagnet_modules.cli.gen_lam'}
+
+
+def progress(line, name, t0):
+    """The stage's latest progress (an epoch line from YOLOv5's bar), shortened for one terminal line."""
+    text = line.strip().split('\r')[-1].strip()
+    return f'  [{name} {time.time() - t0:5.0f} s] {text[:110]}'
+
+
+def sh(command, *args, log):
+    """Run one of this project's commands (``COMMANDS``) on ``args``; its output goes to ``log``, its record (args,
+    seconds, return code) to ``log`` .json; a progress line is shown as it runs. Stops the pipeline if it fails."""
+    args = [str(a) for a in args]
+    print(f"$ python {command}.py {' '.join(args)}", flush=True)
+    log = Path(log)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    t0 = last = time.time()
+    with open(log, 'w') as f:
+        p = subprocess.Popen([sys.executable, '-c', f'from {COMMANDS[command]} import main; main()', *args],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+        for line in p.stdout:
+            f.write(line)
+            if time.time() - last > 10 and line.strip():
+                print(progress(line, log.stem, t0), flush=True)
+                last = time.time()
+        p.wait()
+    log.with_suffix('.json').write_text(json.dumps({'command': command, 'args': args, 'seconds': round(time.time() - t0,
+                                                    1), 'returncode': p.returncode}) + '\n')
+    if p.returncode:
+        sys.exit(f'pipeline.py: stage failed (python {command}.py {" ".join(args)}):\n{log.read_text()[-3000:]}')
+
+
+def with_values(args, values):
+    """``args`` (``--flag value`` pairs and switches) with the value of each flag in ``values`` replaced."""
+    out = list(args)
+    for flag, value in values.items():
+        out[out.index(flag) + 1] = str(value)
+    return out
+
+
+def command_line(record):
+    """A stage record as the command a user would type."""
+    return f"python {record['command']}.py {' '.join(record['args'])}"
+
+
+RECIPE = ['--hyp', 'hyp.lagnet.yaml', '--cos-lr']  # one recipe for guide and LAGNet (the paper's); --train-args override
+
+
+def train(run_dir, name, cfg, opt, epochs):
+    best = run_dir / name / 'weights' / 'best.pt'
+    if best.is_file():
+        print(f'reusing {best}')
+        return best
+    sh('train', '--cfg', cfg, '--data', opt.data, '--epochs', epochs, '--imgsz', opt.imgsz, '--batch-size', opt.batch,
+       '--workers', opt.workers, '--seed', opt.seed, '--project', run_dir, '--name', name, '--exist-ok',
+       *(['--device', opt.device] if opt.device else []), *RECIPE, *opt.train_args, log=run_dir / f'{name}.log')
+    return best
+
+
+def lams(guide, opt, run_dir):
+    from yolov5.utils.general import check_dataset
+
+    from ...data.images import dataset_images
+    from ...data.lam import sha256
+    from ...data.layout import LamLayout
+    from ...paths import find_file
+    d = check_dataset(str(find_file(opt.data, 'data')))
+    manifests = {LamLayout.from_data(d).manifest(f) for f in dataset_images(d)[0]}
+    if manifests and all(m.is_file() and json.loads(m.read_text()).get('guide_sha256') == sha256(guide)
+                         for m in manifests):
+        print(f"reusing LAMs of {', '.join(str(m.parent) for m in sorted(manifests))}")
+        return
+    sh('gen_lam', '--weights', guide, '--data', opt.data, '--imgsz', opt.imgsz,
+       *(['--device', opt.device] if opt.device else []), log=run_dir / 'gen_lam.log')
+
+
+def validate(weights, name, opt, run_dir):
+    """Test-split metrics of ``weights`` (val's metrics.json), with the training stage's record under 'train'."""
+    out = run_dir / 'val' / name / 'metrics.json'
+    if not out.is_file():
+        sh('val', '--weights', weights, '--data', opt.data, '--imgsz', opt.imgsz, '--task', 'test',
+           '--project', run_dir / 'val', '--name', name, '--exist-ok',
+           *(['--device', opt.device] if opt.device else []), log=run_dir / 'val' / f'{name}.log')
+    metrics = json.loads(out.read_text())
+    metrics['train'] = stage(Path(weights).parents[2] / f'{Path(weights).parents[1].name}.json')
+    return metrics
+
+
+def stage(record):
+    """The command and wall time of a finished stage (see sh), or {} when it was made elsewhere."""
+    return json.loads(record.read_text()) if record.is_file() else {}
+
+
+def table(results):
+    """Markdown table: one column per model, mAP@0.5 overall and per class, then mAP@0.5:0.95 and params."""
+    names = list(results)
+    classes = list(dict.fromkeys(c for n in names for c in results[n]['classes']))
+    lines = ['| mAP@0.5 | ' + ' | '.join(names) + ' |', '|---|' + '---|' * len(names)]
+    lines.append('| all | ' + ' | '.join(f"{100 * results[n]['all']['mAP50']:.1f}" for n in names) + ' |')
+    for c in classes:
+        lines.append(f'| {c} | ' + ' | '.join(f"{100 * results[n]['classes'].get(c, {}).get('mAP50', float('nan')):.1f}"
+                                              for n in names) + ' |')
+    lines.append('| mAP@0.5:0.95 (all) | ' + ' | '.join(f"{100 * results[n]['all']['mAP50-95']:.1f}"
+                                                        for n in names) + ' |')
+    lines.append('| params | ' + ' | '.join(f"{results[n]['params'] / 1e6:.2f}M" for n in names) + ' |')
+    return '\n'.join(lines)
+
+
+def parse_opt(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--data', required=True, help='data YAML, e.g. neu.yaml')
+    ap.add_argument('--cfg', nargs='+', default=['lagnet-s.yaml'], help='LAGNet config(s) to train on the LAMs')
+    ap.add_argument('--guide-cfg', default='yolov5l.yaml', help='guide / baseline YOLOv5 config (paper: yolov5l)')
+    ap.add_argument('--epochs', type=int, default=500, help='epochs for every model')
+    ap.add_argument('--guide-epochs', type=int, help='guide epochs (default --epochs)')
+    ap.add_argument('--imgsz', type=int, default=640)
+    ap.add_argument('--batch', type=int, default=16)
+    ap.add_argument('--workers', type=int, default=8)
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--device', default='')
+    ap.add_argument('--name', help='run folder under runs/pipeline (default <data>-<cfgs>)')
+    ap.add_argument('--train-args', nargs=argparse.REMAINDER, default=[], help='extra train.py flags (last)')
+    opt = ap.parse_args(argv)
+    opt.name = opt.name or '-'.join([Path(opt.data).stem, *(Path(c).stem for c in opt.cfg)])
+    return opt
+
+
+def run(argv):
+    opt = parse_opt(argv)
+    run_dir = Path('runs') / 'pipeline' / opt.name
+    t0 = time.time()
+    guide = train(run_dir, 'guide', opt.guide_cfg, opt, opt.guide_epochs or opt.epochs)
+    lams(guide, opt, run_dir)
+    models = {f'{Path(opt.guide_cfg).stem} (guide, RGB)': guide}
+    for cfg in opt.cfg:
+        models[Path(cfg).stem] = train(run_dir, Path(cfg).stem, cfg, opt, opt.epochs)
+    results = {name: validate(w, name.split(' ')[0], opt, run_dir) for name, w in models.items()}
+    md = table(results)
+    (run_dir / 'results.md').write_text(md + '\n')
+    (run_dir / 'results.json').write_text(json.dumps(results, indent=2))
+    print(f'\n{md}\n\nTest split of {opt.data}, {opt.epochs} epochs, {opt.imgsz} px; {time.time() - t0:.0f} s. '
+          f'Tables: {run_dir}/results.md')
+    return results, run_dir
+
+
+def main(argv=None):
+    from .common import main as entry
+    return entry('pipeline.py', run, argv)

@@ -1,0 +1,72 @@
+"""Validate a YOLOv5 or LAGNet checkpoint with stock YOLOv5's validator (every stock flag works).
+
+    python val.py --weights runs/train/exp/weights/best.pt --data neu.yaml [--task test]
+
+Prints P, R, mAP@0.5 and mAP@0.5:0.95 overall and per class, the parameter count, and ms per image for
+pre-process, inference and NMS; saves the PR curve, the confusion matrix and metrics.json (the same numbers, for
+scripts) under runs/val/exp*. A LAGNet checkpoint validates on RGB+LAM pairs (make the LAMs with gen_lam.py).
+"""
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..data.pairs import PairSpec, building_pairs
+from ..paths import find_file
+from ..yolo import compat
+from . import common
+
+
+def metrics(results, maps, speed, record, names, weights, params):
+    """The metrics.json dict: overall and per-class P, R, mAP@0.5, mAP@0.5:0.95, instances; ms per image."""
+    mp, mr, map50, map5095 = (float(x) for x in results[:4])
+    out = {'weights': str(weights), 'params': params,
+           'all': {'P': mp, 'R': mr, 'mAP50': map50, 'mAP50-95': map5095},
+           'classes': {}, 'speed_ms': dict(zip(('preprocess', 'inference', 'nms'), map(float, speed[:3])))}
+    if record:
+        (_, _, p, r, _, ap, classes), target_cls = record[-1]
+        instances = np.bincount(target_cls.astype(int), minlength=len(names))
+        out['all']['instances'] = int(instances.sum())
+        for i, c in enumerate(classes):
+            out['classes'][names[int(c)]] = {'P': float(p[i]), 'R': float(r[i]), 'mAP50': float(ap[i, 0]),
+                                             'mAP50-95': float(ap[i].mean()), 'instances': int(instances[int(c)])}
+    return out
+
+
+def run(argv):
+    """Validate as the command line ``argv`` says; returns the metrics dict also written to metrics.json."""
+    import yolov5.val as stock
+    from yolov5.utils.general import increment_path
+    opt = common.stock_opt(stock.parse_opt, 'val.py', argv)
+    if not any(a.startswith('--weights') for a in argv):
+        raise common.UsageError(f'--weights is required, {common.WEIGHTS_HINT}')
+    if not any(a.startswith('--data') for a in argv):
+        raise common.UsageError('--data is required, e.g. --data neu.yaml')
+    opt.data = str(find_file(opt.data, 'data'))
+    weights = opt.weights if isinstance(opt.weights, str) else opt.weights[0]
+    model, _ = common.checkpoint_model(weights)
+    spec = PairSpec.of(model.yaml.get('ch', 3), common.data_yaml(opt.data))
+    with building_pairs(spec):
+        if opt.task not in ('train', 'val', 'test'):  # speed / study: stock main reads the command line itself
+            return common.stock_opt(stock.main, 'val.py', [*argv, '--data', opt.data])
+        save_dir = increment_path(Path(opt.project) / opt.name, exist_ok=opt.exist_ok)
+        opt.name, opt.exist_ok = save_dir.name, True  # stock saves into the folder chosen here
+        opt.verbose = True  # per-class metrics, whatever the number of classes
+        record = []
+        with compat.recording_metrics(lambda result, target_cls: record.append((result, target_cls))):
+            results, maps, _, speed = stock.run(**vars(opt))
+    names = model.names if isinstance(model.names, (list, tuple)) else [model.names[i] for i in sorted(model.names)]
+    out = metrics(results, maps, speed, record, names, weights, sum(p.numel() for p in model.parameters()))
+    save_dir.mkdir(parents=True, exist_ok=True)
+    (save_dir / 'metrics.json').write_text(json.dumps(out, indent=2) + '\n')
+    return out
+
+
+def main(argv=None):
+    def fn(args):
+        if common.help_requested(args):
+            import yolov5.val as stock
+            print(__doc__)
+            return common.stock_opt(stock.parse_opt, 'val.py', ['--help'])
+        return run(args)
+    return common.main('val.py', fn, argv)
