@@ -135,6 +135,15 @@ def test_detect_makes_lams_on_the_fly_and_draws_boxes(world, lagnet):
             assert (drawn[y1:y2 + 1, x1].astype(int) - original[y1:y2 + 1, x1]).any()  # the box's left edge
 
 
+def test_train_with_backbone_weights_file(world, tmp_path):
+    import torch
+    import torchvision
+    torch.save(torchvision.models.mobilenet_v3_small(weights=None).state_dict(), tmp_path / 'small.pth')
+    r = run('train.py', '--cfg', 'models/lagnet-s.yaml', '--epochs', 1, '--name', 'bb', '--backbone-weights',
+            tmp_path / 'small.pth', *world['common'])
+    assert f"Loaded 480 MobileNetV3 tensors from {tmp_path / 'small.pth'} into both branches" in r.stdout + r.stderr
+
+
 def test_train_without_data_is_one_clear_error():
     clear_error(run('train.py', '--cfg', 'models/lagnet-s.yaml', check=False), '--data is required')
 
@@ -164,3 +173,51 @@ def test_unreadable_image_in_source(world, lagnet, tmp_path):
 def test_missing_weights_is_one_clear_error(world):
     r = run('val.py', '--weights', 'nope.pt', '--data', world['data'], check=False)
     clear_error(r, 'nope.pt not found')
+
+
+def test_guided_lam_is_gen_lams_lam(world):
+    """The LAM computed inside the guided model equals gen_lam.py's for the same letterboxed input: exactly in
+    the image (up to one uint8 step where the blend rounds a tie), not in the letterbox padding (grey in gen_lam's)."""
+    import torch
+
+    from lagnet_modules.cli.common import checkpoint_model
+    from lagnet_modules.data.pairs import letterbox, stack_pair, to_network
+    from lagnet_modules.guided import GuidedLAGNet
+    guide = checkpoint_model(world['guide'])[0]
+    guided = GuidedLAGNet(guide, checkpoint_model(world['guide'])[0]).eval()  # the LAGNet part is not used here
+    for f in sorted((world['tmp'] / 'ds' / 'images' / 'test').iterdir())[:4]:
+        im = cv2.imread(str(f))  # 96 x 96, the guide's size: no resampling on either path
+        lam_file = cv2.imread(str(world['tmp'] / 'ds' / 'lams' / 'test' / f'{f.stem}.png'))
+        x = torch.from_numpy(to_network(letterbox(stack_pair(im, lam_file), int(IMG), auto=False)[0]))[None]
+        x = x.float() / 255
+        diff = (guided.lam(x[:, :3]) * 255 - x[:, 3:] * 255).abs()
+        assert diff.max() <= 1.0 + 1e-4 and diff.mean() < 0.05, (f, diff.max(), diff.mean())
+
+
+def test_export_onnx_runs_through_stock_val_and_detect_without_lams(world, lagnet, tmp_path):
+    import onnx
+    import onnxruntime
+    import torch
+
+    from lagnet_modules.cli.common import checkpoint_model
+    weights = tmp_path / 'lag.pt'
+    shutil.copy(lagnet['best'], weights)
+    run('export.py', '--weights', weights, '--include', 'onnx', '--imgsz', IMG)
+    f = tmp_path / 'lag-guided.onnx'
+    assert f.is_file() and (tmp_path / 'lag-guided.pt').is_file() and not list(tmp_path.glob('*.data'))
+    graph = onnx.load(str(f)).graph
+    assert [(i.name, [d.dim_value for d in i.type.tensor_type.shape.dim]) for i in graph.input] == \
+        [('images', [1, 3, int(IMG), int(IMG)])]
+    x = torch.rand(1, 3, int(IMG), int(IMG))
+    expected = checkpoint_model(tmp_path / 'lag-guided.pt')[0].float().fuse().eval()(x)[0]
+    got = onnxruntime.InferenceSession(str(f)).run(None, {'images': x.numpy()})[0]
+    # float32 on both sides; a LAM pixel whose blend lands on a rounding tie may differ by one uint8 step
+    torch.testing.assert_close(torch.from_numpy(got), expected, atol=2e-3, rtol=2e-3)
+    bare = tmp_path / 'ds'  # the dataset without any LAM: the exported model makes its own
+    shutil.copytree(world['tmp'] / 'ds', bare, ignore=shutil.ignore_patterns('lams', '*.cache'))
+    data = tmp_path / 'bare.yaml'
+    data.write_text(yaml.safe_dump({**yaml.safe_load(world['data'].read_text()), 'path': str(bare)}))
+    run('val.py', '--weights', f, '--data', data, '--imgsz', IMG, '--task', 'test', '--project', tmp_path / 'val')
+    assert json.loads((tmp_path / 'val' / 'exp' / 'metrics.json').read_text())['all']['instances'] > 0
+    run('detect.py', '--weights', f, '--source', bare / 'images' / 'test', '--imgsz', IMG, '--project', tmp_path / 'det')
+    assert len(list((tmp_path / 'det' / 'exp').glob('*.png'))) == len(list((bare / 'images' / 'test').iterdir()))

@@ -163,3 +163,20 @@ def test_legacy_checkpoint_validates_and_detects(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert sorted(p.name for p in (tmp_path / 'det' / 'exp').glob('*.png')) == \
         sorted(p.name for p in (tmp_path / 'ds' / 'images' / 'test').iterdir())
+
+
+@pytest.mark.parametrize('cfg, tv', [('lagnet-s.yaml', 'mobilenet_v3_small'), ('lagnet-l.yaml', 'mobilenet_v3_large')])
+def test_backbone_weights_file_fills_both_branches(tmp_path, cfg, tv):
+    import torchvision
+    from lagnet_modules.paths import find_file
+    sd = getattr(torchvision.models, tv)(weights=None).state_dict()
+    torch.save(sd, tmp_path / 'mnv3.pth')
+    model = train.backbone_loader(str(tmp_path / 'mnv3.pth'))(str(find_file(cfg, 'models')), ch=3, nc=3)
+    convs = [m for m in model.model if type(m).__name__ == 'MobileNetConv']
+    assert len(convs) == 4  # stem and last conv of each branch
+    for m in (convs[0], convs[2]):
+        torch.testing.assert_close(m[0].weight, sd['features.0.0.weight'])
+    other = 'mobilenet_v3_large' if tv == 'mobilenet_v3_small' else 'mobilenet_v3_small'
+    torch.save(getattr(torchvision.models, other)(weights=None).state_dict(), tmp_path / 'other.pth')
+    with pytest.raises(UsageError, match='--backbone-weights .*other.pth: model has .* wrong backbone variant'):
+        train.backbone_loader(str(tmp_path / 'other.pth'))(str(find_file(cfg, 'models')), ch=3, nc=3)

@@ -1,4 +1,5 @@
 """What the entry points share: installing the integration, stock argument parsing, clear one-line errors."""
+import json
 import sys
 import warnings
 from pathlib import Path
@@ -41,6 +42,27 @@ def checkpoint_model(weights):
                                 'offline): train one with python train.py --cfg <model.yaml> --data <data.yaml>')
     ckpt = load_checkpoint(p)
     return ckpt.get('ema') or ckpt['model'], ckpt
+
+
+def is_checkpoint(weights):
+    """A PyTorch checkpoint (*.pt), as opposed to an exported model (ONNX, TorchScript, ...)."""
+    return Path(weights).suffix == '.pt'
+
+
+def lam_manifest(ckpt):
+    """The manifest of the LAMs a checkpoint was trained on, if its data and guide still exist, else {}."""
+    from yolov5.utils.general import check_dataset
+
+    from ..data.images import list_images
+    from ..data.layout import LamLayout
+    data = (ckpt.get('opt') or {}).get('data')
+    try:
+        d = check_dataset(data)
+        manifest = LamLayout.from_data(d).manifest(list_images(d['train'])[0][0])
+        m = json.loads(manifest.read_text())
+    except Exception:  # the training data, its LAMs or their manifest are gone or changed: nothing recorded
+        return {}
+    return m if Path(m.get('guide', '')).is_file() else {}
 
 
 def input_channels(cfg=None, weights=None):

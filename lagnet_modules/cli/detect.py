@@ -9,14 +9,12 @@ YOLOv5 makes it on the fly (--guide, default: the guide recorded in the manifest
 trained on, if that file still exists). Annotated images land in runs/detect/exp*; --save-lam adds lams/.
 """
 import argparse
-import json
 import os
 from pathlib import Path
 
 import cv2
 
 from ..data.lam import LAMGenerator
-from ..data.layout import LamLayout
 from ..data.pairs import paired_inference
 from . import common
 
@@ -27,25 +25,6 @@ EXTRA.add_argument('--guide-imgsz', type=int, help='guide inference size (defaul
                                                   'else --imgsz)')
 EXTRA.add_argument('--lams', help='folder of precomputed LAMs named <image stem>.png')
 EXTRA.add_argument('--save-lam', action='store_true', help='also save each LAM to <run>/lams/')
-
-
-def recorded_guide(ckpt):
-    """(guide path, imgsz) from the manifest of the LAMs the checkpoint was trained on, if it still exists."""
-    from yolov5.utils.general import check_dataset
-
-    from ..data.images import list_images
-    data = (ckpt.get('opt') or {}).get('data')
-    try:
-        d = check_dataset(data) if data else None
-        image = list_images(d['train'])[0][0] if d else None
-    except Exception:  # the training data may be gone or changed; then there is no recorded guide
-        return None, None
-    manifest = LamLayout.from_data(d).manifest(image) if image else None
-    if manifest and manifest.is_file():
-        m = json.loads(manifest.read_text())
-        if Path(m['guide']).is_file():
-            return m['guide'], m.get('imgsz')
-    return None, None
 
 
 def lam_source(extra, ckpt, imgsz, device):
@@ -62,7 +41,8 @@ def lam_source(extra, ckpt, imgsz, device):
                                         f'<guide.pt> --source <images> --out {folder}')
             return lam
         return read
-    guide, guide_imgsz = (extra.guide, None) if extra.guide else recorded_guide(ckpt)
+    manifest = {} if extra.guide else common.lam_manifest(ckpt)
+    guide, guide_imgsz = extra.guide or manifest.get('guide'), manifest.get('imgsz')
     if not guide:
         raise common.UsageError('a LAGNet model needs each image\'s LAM: pass --guide <guide.pt> (the YOLOv5 that '
                                 'made the training LAMs) or --lams <folder of <stem>.png LAMs>')
@@ -89,11 +69,11 @@ def run(argv):
         raise common.UsageError('--source is required: an image, a folder, a glob or a video')
     opt = common.stock_opt(stock.parse_opt, 'detect.py', rest)
     weights = opt.weights if isinstance(opt.weights, str) else opt.weights[0]
-    model, ckpt = common.checkpoint_model(weights)
+    model, ckpt = common.checkpoint_model(weights) if common.is_checkpoint(weights) else (None, {})
     save_dir = increment_path(Path(opt.project) / opt.name, exist_ok=opt.exist_ok)
     check_output_folder(save_dir, opt.source)
     opt.name, opt.exist_ok = save_dir.name, True  # stock saves into the folder chosen here (LAMs go beside)
-    if model.yaml.get('ch', 3) != 6:
+    if model is None or model.yaml.get('ch', 3) != 6:  # an RGB model, or an exported one (its guide inside)
         if extra.guide or extra.lams or extra.save_lam:
             raise common.UsageError(f'{weights} is an RGB YOLOv5 model; --guide/--lams/--save-lam need a LAGNet '
                                     'checkpoint (trained with --cfg models/lagnet-*.yaml)')

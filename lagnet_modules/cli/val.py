@@ -44,8 +44,9 @@ def run(argv):
         raise common.UsageError('--data is required, e.g. --data neu.yaml')
     opt.data = str(find_file(opt.data, 'data'))
     weights = opt.weights if isinstance(opt.weights, str) else opt.weights[0]
-    model, _ = common.checkpoint_model(weights)
-    spec = PairSpec.of(model.yaml.get('ch', 3), common.data_yaml(opt.data))
+    model = common.checkpoint_model(weights)[0] if common.is_checkpoint(weights) else None  # exported: RGB in
+    data = common.data_yaml(opt.data)
+    spec = PairSpec.of(model.yaml.get('ch', 3) if model is not None else 3, data)
     with building_pairs(spec):
         if opt.task not in ('train', 'val', 'test'):  # speed / study: stock main reads the command line itself
             return common.stock_opt(stock.main, 'val.py', [*argv, '--data', opt.data])
@@ -55,8 +56,9 @@ def run(argv):
         record = []
         with compat.recording_metrics(lambda result, target_cls: record.append((result, target_cls))):
             results, maps, _, speed = stock.run(**vars(opt))
-    names = model.names if isinstance(model.names, (list, tuple)) else [model.names[i] for i in sorted(model.names)]
-    out = metrics(results, maps, speed, record, names, weights, sum(p.numel() for p in model.parameters()))
+    names = data['names'] if isinstance(data['names'], list) else [data['names'][i] for i in sorted(data['names'])]
+    params = sum(p.numel() for p in model.parameters()) if model is not None else None
+    out = metrics(results, maps, speed, record, names, weights, params)
     save_dir.mkdir(parents=True, exist_ok=True)
     (save_dir / 'metrics.json').write_text(json.dumps(out, indent=2) + '\n')
     return out
