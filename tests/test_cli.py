@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -221,3 +222,28 @@ def test_export_onnx_runs_through_stock_val_and_detect_without_lams(world, lagne
     assert json.loads((tmp_path / 'val' / 'exp' / 'metrics.json').read_text())['all']['instances'] > 0
     run('detect.py', '--weights', f, '--source', bare / 'images' / 'test', '--imgsz', IMG, '--project', tmp_path / 'det')
     assert len(list((tmp_path / 'det' / 'exp').glob('*.png'))) == len(list((bare / 'images' / 'test').iterdir()))
+
+
+def test_out_of_fold_lams(world, tmp_path):
+    """--folds 2: each training image's LAM comes from the guide that did not train on it; the others' LAMs from
+    the mean of both guides' maps."""
+    from lagnet_modules.data.lam import LAMGenerator, blend
+    shutil.copytree(world['tmp'] / 'ds', tmp_path / 'ds', ignore=shutil.ignore_patterns('lams', '*.cache'))
+    data = tmp_path / 'd.yaml'
+    data.write_text(yaml.safe_dump({**yaml.safe_load(world['data'].read_text()), 'path': str(tmp_path / 'ds')}))
+    run('gen_lam.py', '--data', data, '--folds', 2, '--guide-cfg', 'yolov5n.yaml', '--guide-epochs', 1, '--imgsz', IMG,
+        '--project', tmp_path / 'folds', '--train-args', '--imgsz', IMG, '--batch-size', 4, '--workers', 0)
+    manifest = json.loads((tmp_path / 'ds' / 'lams' / 'manifest.json').read_text())
+    assert manifest['folds'] == 2 and len(manifest['guides']) == 2 and manifest['guide'] is None
+    guides = [LAMGenerator(g, int(IMG)) for g in manifest['guides']]
+    folds = [set((p.parents[2] / 'train.txt').read_text().split()) for p in map(Path, manifest['guides'])]
+    train = sorted((tmp_path / 'ds' / 'images' / 'train').iterdir())
+    for f in train:
+        trained_on = [str(f.resolve()) in fold for fold in folds]
+        assert sum(trained_on) == 1  # exactly one guide saw it ...
+        lam, _ = guides[trained_on.index(False)]([cv2.imread(str(f))])  # ... the other one makes its LAM
+        assert np.array_equal(cv2.imread(str(tmp_path / 'ds' / 'lams' / 'train' / f'{f.stem}.png')), lam[0])
+    f = sorted((tmp_path / 'ds' / 'images' / 'test').iterdir())[0]
+    im = cv2.imread(str(f))
+    mean = (guides[0].maps([im])[0] + guides[1].maps([im])[0]) / 2
+    assert np.array_equal(cv2.imread(str(tmp_path / 'ds' / 'lams' / 'test' / f'{f.stem}.png')), blend(im, mean))

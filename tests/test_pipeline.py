@@ -58,3 +58,27 @@ def test_speed_ratios_against_the_reference_whatever_the_names(tmp_path):
     rows = [line.split('|') for line in (tmp_path / 'speed.md').read_text().splitlines() if line.startswith('| ')]
     rows = {row[1].strip(): row for row in rows[1:] if row[1].strip() in ('yolov5n', 'lagnet-s')}
     assert float(rows['yolov5n'][5]) == 1.0 and float(rows['lagnet-s'][5]) > 0 and float(rows['lagnet-s'][7]) > 0
+
+
+def test_lams_stage_writes_then_reuses(tmp_path, capsys):
+    import argparse
+
+    import cv2
+    import numpy as np
+    import torch
+    from yolov5.models.yolo import Model
+
+    from lagnet_modules.paths import find_file
+    for split in ('train', 'val'):
+        (tmp_path / 'ds' / 'images' / split).mkdir(parents=True)
+        cv2.imwrite(str(tmp_path / 'ds' / 'images' / split / 'a.png'), np.full((64, 64, 3), 99, np.uint8))
+    data = tmp_path / 'd.yaml'
+    data.write_text(yaml.safe_dump({'path': str(tmp_path / 'ds'), 'train': 'images/train', 'val': 'images/val',
+                                    'names': ['x']}))
+    guide = tmp_path / 'guide.pt'
+    torch.save({'model': Model(str(find_file('yolov5n.yaml', 'models')), nc=1).half(), 'epoch': -1}, guide)
+    opt = argparse.Namespace(data=str(data), imgsz=64, device='')
+    pipeline.lams(guide, opt, tmp_path / 'run')
+    assert (tmp_path / 'ds' / 'lams' / 'train' / 'a.png').is_file() and (tmp_path / 'run' / 'gen_lam.json').is_file()
+    pipeline.lams(guide, opt, tmp_path / 'run')
+    assert 'reusing LAMs of' in capsys.readouterr().out

@@ -62,7 +62,7 @@ def lam_manifest(ckpt):
         m = json.loads(manifest.read_text())
     except Exception:  # the training data, its LAMs or their manifest are gone or changed: nothing recorded
         return {}
-    return m if Path(m.get('guide', '')).is_file() else {}
+    return m if m.get('guide') and Path(m['guide']).is_file() else {}  # K fold guides: none recorded alone
 
 
 def input_channels(cfg=None, weights=None):

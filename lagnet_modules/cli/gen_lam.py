@@ -9,19 +9,30 @@ With --data, each image's LAM goes where the pair loader looks for it (lagnet_mo
 under it. LAMs are written at the image's original resolution, with a manifest.json recording the guide's SHA-256,
 alpha, beta, colormap and score. --save-map also writes the raw single-channel map (folder <lams>_maps).
 
+--folds K makes out-of-fold LAMs (issue 11): the training split is cut into K seeded folds, K guides train
+(--guide-cfg, --guide-epochs, --train-args), each on the other folds, and each makes the LAMs of its held-out fold;
+val/test LAMs are made from the pixel-wise mean of the K guides' maps, so training and test LAMs come from guides of
+the same strength, none of which saw the image it maps. The manifest lists the K guides.
+
+    python gen_lam.py --data synthetic.yaml --folds 2 --guide-cfg yolov5n.yaml --guide-epochs 80 --imgsz 128 \
+        --train-args --hyp hyp.demo.yaml --batch-size 8
+
 No input image is ever written: if a LAM would land on an input image or inside a folder a split reads images
 from, nothing is written and the message says which `lams:` to set. Unreadable or truncated images are skipped
 with a warning (the pair loader then names them).
 """
 import argparse
 import json
+import os
 from pathlib import Path
 
 import cv2
+import numpy as np
+import yaml
 from tqdm import tqdm
 
 from ..data.images import dataset_images, list_images, read_image
-from ..data.lam import COLORMAPS, GuideError, LAMGenerator
+from ..data.lam import COLORMAPS, GuideError, LAMGenerator, blend
 from ..data.layout import LamLayout, check_outputs
 from ..paths import find_file
 from . import common
@@ -52,33 +63,94 @@ def jobs_from_source(source, out, save_map):
     return jobs, [out / 'manifest.json']
 
 
-def run(weights, data=None, source=None, out=None, imgsz=640, batch=16, device='', alpha=0.5, beta=0.5,
-        colormap='jet', score='obj', save_map=False):
+class MeanOfGuides:
+    """The pixel-wise mean of several guides' location maps, blended like one guide's."""
+
+    def __init__(self, generators):
+        self.generators = generators
+
+    def maps(self, images):
+        return [np.mean(ms, 0) for ms in zip(*(g.maps(images) for g in self.generators))]
+
+    def __call__(self, images):
+        maps, g = self.maps(images), self.generators[0]
+        return [blend(im, m, g.alpha, g.beta, g.colormap) for im, m in zip(images, maps)], maps
+
+
+def fold_guides(data, folds, guide_cfg, epochs, train_args, project='runs/folds', seed=0):
+    """Train ``folds`` guides, each on all training images but one fold; return {image: guide index}, [guide.pt]."""
+    from yolov5.utils.general import check_dataset
+
+    from .pipeline import sh
+    d = check_dataset(str(find_file(data, 'data')))
+    images = list_images(d['train'])[0]
+    order = np.random.default_rng(seed).permutation(len(images))
+    fold_of = {images[i]: k % folds for k, i in enumerate(order)}
+    root = Path(project) / f'{Path(data).stem}-{folds}fold-{Path(guide_cfg).stem}-{epochs}e-seed{seed}'
+    guides = []
+    for k in range(folds):
+        run_dir = root / f'fold{k}'
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / 'train.txt').write_text(''.join(f'{os.path.abspath(f)}\n' for f in images if fold_of[f] != k))
+        fold_data = run_dir / 'data.yaml'
+        fold_data.write_text(yaml.safe_dump({'path': str(d['path']), 'train': str((run_dir / 'train.txt').resolve()),
+                                             'val': d['val'], 'names': d['names']}))
+        best = run_dir / 'guide' / 'weights' / 'best.pt'
+        if not best.is_file():
+            sh('train', '--cfg', guide_cfg, '--data', fold_data, '--epochs', epochs, '--seed', seed, '--project',
+               run_dir, '--name', 'guide', '--exist-ok', *train_args, log=run_dir / 'guide.log')
+        guides.append(best)
+    return {os.path.abspath(f): k for f, k in fold_of.items()}, guides
+
+
+def run(weights=None, data=None, source=None, out=None, imgsz=640, batch=16, device='', alpha=0.5, beta=0.5,
+        colormap='jet', score='obj', save_map=False, folds=0, guide_cfg='yolov5s.yaml', guide_epochs=100,
+        train_args=(), project='runs/folds'):
     """Write the LAMs; returns (jobs written, images skipped as unreadable)."""
     if data:
         jobs, manifests, nc = jobs_from_data(data, save_map)
     else:
         jobs, manifests = jobs_from_source(source, out or 'runs/lam', save_map)
-    guide = LAMGenerator(weights, imgsz, device, alpha, beta, colormap, score, batch)
-    if data and nc != guide.nc:
-        raise GuideError(f'{weights} detects {guide.nc} classes but {data} has {nc}: train the guide on this data '
-                         f'first: python train.py --cfg yolov5s.yaml --data {data}')
+    if folds:
+        if not data:
+            raise common.UsageError('--folds needs --data: the folds are cut from its training split')
+        fold_of, weights = fold_guides(data, folds, guide_cfg, guide_epochs, list(train_args), project)
+        generators = [LAMGenerator(w, imgsz, device, alpha, beta, colormap, score, batch) for w in weights]
+        mean = MeanOfGuides(generators)
+        source_of = [generators[fold_of[os.path.abspath(f)]] if os.path.abspath(f) in fold_of else mean
+                     for f, _, _ in jobs]
+        manifest = {**generators[0].manifest(), 'guide': None, 'folds': folds,
+                    'guides': [g.manifest()['guide'] for g in generators],
+                    'guides_sha256': [g.manifest()['guide_sha256'] for g in generators]}
+        del manifest['guide_sha256']
+    else:
+        if not weights:
+            raise common.UsageError('--weights <guide.pt> is required (or --folds K to train fold guides)')
+        guide = LAMGenerator(weights, imgsz, device, alpha, beta, colormap, score, batch)
+        generators, source_of, manifest = [guide], [guide] * len(jobs), guide.manifest()
+    if data and nc != generators[0].nc:
+        raise GuideError(f'{weights} detects {generators[0].nc} classes but {data} has {nc}: train the guide on this '
+                         f'data first: python train.py --cfg yolov5s.yaml --data {data}')
     done, skipped = [], []
-    for k in tqdm(range(0, len(jobs), batch), desc='LAMs', unit='batch'):
-        chunk = [(job, read_image(job[0])) for job in jobs[k:k + batch]]
-        skipped += [job[0] for job, im in chunk if im is None]
-        chunk = [(job, im) for job, im in chunk if im is not None]
-        if not chunk:
-            continue
-        lams, maps = guide([im for _, im in chunk])
-        for ((_, lam_file, map_file), _), lam, m in zip(chunk, lams, maps):
-            Path(lam_file).parent.mkdir(parents=True, exist_ok=True)
-            cv2.imwrite(str(lam_file), lam)
-            if map_file:
-                Path(map_file).parent.mkdir(parents=True, exist_ok=True)
-                cv2.imwrite(str(map_file), m.round().clip(0, 255).astype('uint8'))
-        done += [job for job, _ in chunk]
-    manifest = {**guide.manifest(), 'images': len(done), 'source': str(data or source)}
+    groups = {}
+    for job, generator in zip(jobs, source_of):
+        groups.setdefault(id(generator), (generator, []))[1].append(job)
+    for generator, group in groups.values():
+        for k in tqdm(range(0, len(group), batch), desc='LAMs', unit='batch'):
+            chunk = [(job, read_image(job[0])) for job in group[k:k + batch]]
+            skipped += [job[0] for job, im in chunk if im is None]
+            chunk = [(job, im) for job, im in chunk if im is not None]
+            if not chunk:
+                continue
+            lams, maps = generator([im for _, im in chunk])
+            for ((_, lam_file, map_file), _), lam, m in zip(chunk, lams, maps):
+                Path(lam_file).parent.mkdir(parents=True, exist_ok=True)
+                cv2.imwrite(str(lam_file), lam)
+                if map_file:
+                    Path(map_file).parent.mkdir(parents=True, exist_ok=True)
+                    cv2.imwrite(str(map_file), m.round().clip(0, 255).astype('uint8'))
+            done += [job for job, _ in chunk]
+    manifest = {**manifest, 'images': len(done), 'source': str(data or source)}
     for f in manifests:
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text(json.dumps(manifest, indent=2) + '\n')
@@ -91,7 +163,7 @@ def run(weights, data=None, source=None, out=None, imgsz=640, batch=16, device='
 
 def parse_opt(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--weights', required=True, help='trained stock YOLOv5 guide checkpoint (*.pt)')
+    ap.add_argument('--weights', help='trained stock YOLOv5 guide checkpoint (*.pt); not with --folds')
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument('--data', help='data YAML: LAMs for all its splits, where the pair loader reads them')
     src.add_argument('--source', help='folder or *.txt list of images')
@@ -104,7 +176,16 @@ def parse_opt(argv=None):
     ap.add_argument('--colormap', default='jet', choices=sorted(COLORMAPS))
     ap.add_argument('--score', default='obj', choices=['obj', 'conf'], help='objectness, or objectness x best class')
     ap.add_argument('--save-map', action='store_true', help='also save the raw single-channel location map')
-    return ap.parse_args(argv)
+    ap.add_argument('--folds', type=int, default=0, help='K > 1: out-of-fold LAMs from K guides trained here')
+    ap.add_argument('--guide-cfg', default='yolov5s.yaml', help='with --folds: the fold guides\' model')
+    ap.add_argument('--guide-epochs', type=int, default=100, help='with --folds: their epochs')
+    ap.add_argument('--project', default='runs/folds', help='with --folds: where the fold guides train')
+    ap.add_argument('--train-args', nargs=argparse.REMAINDER, default=[], help='with --folds: more train.py flags '
+                    '(last)')
+    opt = ap.parse_args(argv)
+    if opt.folds == 1 or opt.folds < 0:
+        ap.error('--folds takes K >= 2 (or 0: one guide, --weights)')
+    return opt
 
 
 def main(argv=None):

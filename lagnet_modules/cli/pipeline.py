@@ -79,10 +79,10 @@ def train(run_dir, name, cfg, opt, epochs):
 def lams(guide, opt, run_dir):
     from yolov5.utils.general import check_dataset
 
-    from ...data.images import dataset_images
-    from ...data.lam import sha256
-    from ...data.layout import LamLayout
-    from ...paths import find_file
+    from ..data.images import dataset_images
+    from ..data.lam import sha256
+    from ..data.layout import LamLayout
+    from ..paths import find_file
     d = check_dataset(str(find_file(opt.data, 'data')))
     manifests = {LamLayout.from_data(d).manifest(f) for f in dataset_images(d)[0]}
     if manifests and all(m.is_file() and json.loads(m.read_text()).get('guide_sha256') == sha256(guide)
