@@ -6,9 +6,11 @@
     LAGNet([x, LAM])                             (B, 6, H, W) -> stock Detect output
 
 ``gen_lam.py`` computes the same map on the image letterboxed to the guide's size, cuts the padding and resizes it
-to the image's own size; here the guide sees the LAGNet input itself, padding included. Where both letterboxes
-coincide the two LAMs agree up to resampling and uint8 rounding; in the padding they differ (gen_lam's LAM is grey
-114 there, as the loader pads; here the guide's map over the padding is blended in).
+to the image's own size; the loader then pads image and LAM alike with grey 114. Here the guide sees the LAGNet
+input itself, and the letterbox padding (whole grey-114 rows and columns running in from an edge) gets the LAM the
+loader gives it: grey 114, the image itself. LAGNet is not indifferent to this: with the guide's map blended into
+the padding, a LAGNet-s validated at 160 px on 128 px images fell from 54.5 to 25.4 mAP@0.5. Inside the image the
+two LAMs agree up to resampling and uint8 rounding.
 """
 import cv2
 import numpy as np
@@ -75,16 +77,29 @@ class GuidedLAGNet(nn.Module):
                                           align_corners=False) for o in self.guide(x)]
         return torch.cat(maps, 1).amax(1)
 
+    @staticmethod
+    def letterbox_padding(x):
+        """(B, 1, H, W) bool: letterbox padding, i.e. rows and columns of grey 114 running in from an image edge."""
+        grey = ((x * 255 - 114).abs() < 0.5).all(1)  # (B, H, W)
+
+        def from_an_edge(line):  # (B, N) -> True where ``line`` holds all the way from the start or the end
+            other = (~line).float()
+            return (other.cumsum(1) == 0) | (other.flip(1).cumsum(1).flip(1) == 0)
+
+        return (from_an_edge(grey.all(2))[:, :, None] | from_an_edge(grey.all(1))[:, None, :])[:, None]
+
     def lam(self, x):
-        """The LAM image (B, 3, H, W) in [0, 1], as gen_lam.py writes it (uint8 steps)."""
+        """The LAM image (B, 3, H, W) in [0, 1], as gen_lam.py writes it (uint8 steps) and the loader pads it."""
         with torch.no_grad():
-            index = self.location_map(x.float()).clamp(0, 255).round().long()
+            x = x.float()
+            index = self.location_map(x).clamp(0, 255).round().long()
             heat = self.table[index].permute(0, 3, 1, 2)  # (B, 3, H, W), RGB in [0, 255]
-            lam = (self.alpha * 255 * x.float() + self.beta * heat).round().clamp(0, 255) / 255
-        return lam.to(x.dtype)
+            lam = (self.alpha * 255 * x + self.beta * heat).round().clamp(0, 255) / 255
+            lam = torch.where(self.letterbox_padding(x), x, lam)
+        return lam
 
     def forward(self, x, *args, **kwargs):
-        return self.lagnet(torch.cat((x, self.lam(x)), 1), *args, **kwargs)
+        return self.lagnet(torch.cat((x, self.lam(x).to(x.dtype)), 1), *args, **kwargs)
 
     def fuse(self):
         self.guide.fuse()

@@ -193,6 +193,12 @@ def test_guided_lam_is_gen_lams_lam(world):
         x = x.float() / 255
         diff = (guided.lam(x[:, :3]) * 255 - x[:, 3:] * 255).abs()
         assert diff.max() <= 1.0 + 1e-4 and diff.mean() < 0.05, (f, diff.max(), diff.mean())
+        # padded as val.py pads: grey 114 in both; the guide's map over the padding must not leak into the LAM
+        x = torch.from_numpy(to_network(letterbox(stack_pair(im, lam_file), 128, auto=False, scaleup=False)[0]))
+        x = x[None].float() / 255
+        pad = guided.letterbox_padding(x[:, :3])[0, 0]
+        assert int(pad.sum()) == 128 * 128 - 96 * 96
+        assert torch.equal(guided.lam(x[:, :3])[0][:, pad], x[0, 3:][:, pad])
 
 
 def test_export_onnx_runs_through_stock_val_and_detect_without_lams(world, lagnet, tmp_path):
