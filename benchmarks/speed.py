@@ -32,10 +32,34 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def measure_model(cfg, guide_cfg, imgsz, batches, iters, device_arg):
-    """One model in this (fresh) process: images/s per batch size, network only and with LAM generation."""
+def onnx_speed(model, imgsz, iters, tmp):
+    """Images/s of ``model`` exported by stock YOLOv5's ONNX exporter and run by ONNX Runtime (CPU), batch 1."""
+    import onnxruntime
+    import torch
+    from yolov5.export import export_onnx
+    im = torch.zeros(1, 3, imgsz, imgsz)
+    f, _ = export_onnx(model.cpu().float(), im, Path(tmp) / 'model.pt', 17, False, False)
+    if f is None:
+        raise RuntimeError('ONNX export failed (see the exporter\'s log above)')
+    session = onnxruntime.InferenceSession(str(f), providers=['CPUExecutionProvider'])
+    x = {session.get_inputs()[0].name: im.numpy()}
+    session.run(None, x)  # warm-up
+    t = time.perf_counter()
+    for _ in range(iters):
+        session.run(None, x)
+    return iters / (time.perf_counter() - t)
+
+
+def measure_model(cfg, guide_cfg, imgsz, batches, iters, device_arg, onnx=False):
+    """One model in this (fresh) process: images/s per batch size, network only, with LAM generation (two stages),
+    and as one graph with its guide inside (LAGNet); with ``onnx``, also ONNX Runtime at batch 1."""
+    import tempfile
+    from copy import deepcopy
+
     import numpy as np
     import torch
+
+    from lagnet_modules.guided import GuidedLAGNet
 
     from lagnet_modules.data.lam import blend, location_map
     from lagnet_modules.data.pairs import network_input
@@ -52,7 +76,9 @@ def measure_model(cfg, guide_cfg, imgsz, batches, iters, device_arg):
     model = build(cfg)
     ch = model.yaml.get('ch', 3)
     guide = build(guide_cfg) if ch == 6 else None
-    out = {'cfg': cfg, 'params': sum(p.numel() for p in model.parameters()), 'network': {}, 'end_to_end': {}}
+    guided = GuidedLAGNet(deepcopy(guide), model).to(device).eval() if guide is not None else None
+    out = {'cfg': cfg, 'params': sum(p.numel() for p in model.parameters()), 'network': {}, 'end_to_end': {},
+           'one_graph': {}}
     for b in batches:
         x = torch.rand(b, ch, imgsz, imgsz, device=device, dtype=torch.half if half else torch.float)
         n = iters if b == 1 else max(2, iters // 4)
@@ -80,6 +106,19 @@ def measure_model(cfg, guide_cfg, imgsz, batches, iters, device_arg):
                     model(network_input(rgb, lam.half() / 255 if half else lam.float() / 255))
                 sync(device)
                 out['end_to_end'][b] = b * n / (time.perf_counter() - t)
+                rgb = x[:, :3].contiguous()  # one graph: the guide, Eq. 1 and the blend inside the model
+                guided(rgb)
+                sync(device)
+                t = time.perf_counter()
+                for _ in range(n):
+                    guided(rgb)
+                sync(device)
+                out['one_graph'][b] = b * n / (time.perf_counter() - t)
+    if onnx:  # fresh modules: the ones above hold tensors made in inference mode, which the exporter refuses
+        with torch.no_grad():  # fusing BN outside no_grad leaves non-leaf weights, which the exporter refuses too
+            fresh = GuidedLAGNet(build(guide_cfg), build(cfg)) if guide is not None else build(cfg)
+        with tempfile.TemporaryDirectory() as tmp:
+            out['onnx'] = onnx_speed(fresh.eval(), imgsz, iters, tmp)
     if device.type == 'cuda':
         out['peak_memory_MB'] = torch.cuda.max_memory_allocated() / 2 ** 20
     else:
@@ -155,19 +194,21 @@ def main(argv=None):
     ap.add_argument('--train-imgsz', type=int, default=256)
     ap.add_argument('--train-iters', type=int, default=10, help='0: skip the training-loader comparison')
     ap.add_argument('--out', help='markdown file (default benchmarks/results/speed-<device>-<date>.md)')
+    ap.add_argument('--onnx', action='store_true', help='also ONNX Runtime (CPU) at batch 1: LAGNet as one graph')
     ap.add_argument('--one', help=argparse.SUPPRESS)
     ap.add_argument('--training', action='store_true', help=argparse.SUPPRESS)
     opt = ap.parse_args(argv)
     lagnet_modules.install()
     if opt.one:
-        print(json.dumps(measure_model(opt.one, opt.guide_cfg, opt.imgsz, opt.batches, opt.iters, opt.device)))
+        print(json.dumps(measure_model(opt.one, opt.guide_cfg, opt.imgsz, opt.batches, opt.iters, opt.device,
+                                       opt.onnx)))
         return
     if opt.training:
         print(json.dumps(measure_training(opt.train_data, opt.train_imgsz, 16, opt.train_iters, opt.device)))
         return
     t0 = time.time()
     common = ['--imgsz', opt.imgsz, '--batches', *opt.batches, '--iters', opt.iters, '--guide-cfg', opt.guide_cfg,
-              '--device', opt.device]
+              '--device', opt.device, *(['--onnx'] if opt.onnx else [])]
     models = list(dict.fromkeys([*opt.models, opt.reference]))  # the reference is always measured
     res = {Path(m).stem: sub('--one', m, *common) for m in models}
     train = sub('--training', '--train-data', opt.train_data, '--train-imgsz', opt.train_imgsz, '--train-iters',
@@ -179,15 +220,24 @@ def main(argv=None):
              'same batch size. '
              f'Network only: fused model, {"FP16" if "CPU" not in dev else "FP32"}, random input. End to end adds the '
              f'guide ({Path(opt.guide_cfg).stem}) LAM for every image.', '',
-             '| model | params | batch | network img/s | ratio | end-to-end img/s | ratio | peak memory |',
-             '|---|---|---|---|---|---|---|---|']
+             'Two stages: the guide, then the map and colour blend on the host, then LAGNet. One graph: the guided '
+             'model of export.py (guide, Eq. 1 and blend inside LAGNet\'s forward).', '',
+             '| model | params | batch | network img/s | ratio | two stages img/s | ratio | one graph img/s | ratio | '
+             'peak memory |', '|---|---|---|---|---|---|---|---|---|---|']
+
+    def cell(value, b):
+        return f"{value:.2f} | {value / ref['network'][b]:.2f}" if value else '- | -'
+
     for m, r in res.items():
         for b in map(str, opt.batches):
-            net, e2e = r['network'][b], r['end_to_end'].get(b)
-            ratio = f"{net / ref['network'][b]:.2f}"
-            e2e_ratio = f"{e2e / ref['network'][b]:.2f}" if e2e else '-'
-            lines.append(f"| {Path(m).stem} | {r['params'] / 1e6:.2f}M | {b} | {net:.2f} | {ratio} | "
-                         f"{f'{e2e:.2f}' if e2e else '-'} | {e2e_ratio} | {r['peak_memory_MB']:.0f} MB |")
+            lines.append(f"| {Path(m).stem} | {r['params'] / 1e6:.2f}M | {b} | {cell(r['network'][b], b)} | "
+                         f"{cell(r['end_to_end'].get(b), b)} | {cell(r['one_graph'].get(b), b)} | "
+                         f"{r['peak_memory_MB']:.0f} MB |")
+    if opt.onnx:
+        lines += ['', f'ONNX Runtime (CPU), batch 1, exported by stock YOLOv5\'s exporter (LAGNet: one graph with its '
+                  f'guide); ratio against {Path(opt.reference).stem} in ONNX Runtime:', '',
+                  '| model | img/s | ratio |', '|---|---|---|']
+        lines += [f"| {Path(m).stem} | {r['onnx']:.2f} | {r['onnx'] / ref['onnx']:.2f} |" for m, r in res.items()]
     lines += ['', f'Paper (RTX 4090, network only): YOLOv5 109.3 FPS, LAGNet 45.1 (ratio 0.41), LAGNet-s 73.6 (0.67).']
     if train:
         pair, stock = train['pair-aware loader'], train['stock loader, image stacked x2']

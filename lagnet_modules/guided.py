@@ -62,7 +62,7 @@ class GuidedLAGNet(nn.Module):
         self.guide, self.lagnet = guide, lagnet
         self.alpha, self.beta = float(alpha), float(beta)
         self.register_buffer('table', colormap_table(colormap))
-        self.stride, self.names, self.nc = lagnet.stride, lagnet.names, lagnet.nc
+        self.stride, self.names, self.nc = lagnet.stride, lagnet.names, lagnet.model[-1].nc
         self.yaml = {**lagnet.yaml, 'ch': 3}  # what this module takes: the RGB image alone
 
     def train(self, mode=True):
