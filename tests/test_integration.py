@@ -180,3 +180,18 @@ def test_backbone_weights_file_fills_both_branches(tmp_path, cfg, tv):
     torch.save(getattr(torchvision.models, other)(weights=None).state_dict(), tmp_path / 'other.pth')
     with pytest.raises(UsageError, match='--backbone-weights .*other.pth: model has .* wrong backbone variant'):
         train.backbone_loader(str(tmp_path / 'other.pth'))(str(find_file(cfg, 'models')), ch=3, nc=3)
+
+
+def test_bare_data_names_reach_stock_parsers_as_files():
+    from lagnet_modules.cli.common import resolving
+    argv = resolving(['--weights', 'w.pt', '--data', 'neu.yaml', '--task', 'test'], '--data', 'data')
+    assert argv[:4] == ['--weights', 'w.pt', '--task', 'test'] and argv[4] == '--data'
+    assert argv[5] == str(ROOT / 'data' / 'neu.yaml')
+    assert resolving(['--weights', 'w.pt'], '--data', 'data') == ['--weights', 'w.pt']
+
+
+def test_val_with_a_bare_data_name_is_parsed(tmp_path):
+    """A bare name (data/neu.yaml) gets past stock val's own file check: the error is about the weights."""
+    r = subprocess.run([sys.executable, 'val.py', '--weights', tmp_path / 'none.pt', '--data', 'neu.yaml'], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and 'none.pt not found' in r.stderr and 'File not found' not in r.stderr, r.stderr

@@ -30,6 +30,17 @@ def stock_opt(parse_opt, prog, argv):
         sys.argv = saved
 
 
+def resolving(argv, flag, folder):
+    """``argv`` with the value of ``flag`` (e.g. a bare ``neu.yaml``) replaced by the file it names in ``folder``, for
+    stock parsers that check the file themselves (val's parse_opt does)."""
+    import argparse
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument(flag)
+    known, rest = parser.parse_known_args(argv)
+    value = getattr(known, flag.lstrip('-').replace('-', '_'))
+    return argv if value is None else [*rest, flag, str(find_file(value, folder))]
+
+
 def help_requested(argv):
     return any(a in ('-h', '--help') for a in argv)
 

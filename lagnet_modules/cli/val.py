@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 
 from ..data.pairs import PairSpec, building_pairs
-from ..paths import find_file
 from ..yolo import compat
 from . import common
 
@@ -37,19 +36,19 @@ def run(argv):
     """Validate as the command line ``argv`` says; returns the metrics dict also written to metrics.json."""
     import yolov5.val as stock
     from yolov5.utils.general import increment_path
-    opt = common.stock_opt(stock.parse_opt, 'val.py', argv)
     if not any(a.startswith('--weights') for a in argv):
         raise common.UsageError(f'--weights is required, {common.WEIGHTS_HINT}')
     if not any(a.startswith('--data') for a in argv):
         raise common.UsageError('--data is required, e.g. --data neu.yaml')
-    opt.data = str(find_file(opt.data, 'data'))
+    argv = common.resolving(argv, '--data', 'data')  # stock parse_opt checks the file itself
+    opt = common.stock_opt(stock.parse_opt, 'val.py', argv)
     weights = opt.weights if isinstance(opt.weights, str) else opt.weights[0]
     model = common.checkpoint_model(weights)[0] if common.is_checkpoint(weights) else None  # exported: RGB in
     data = common.data_yaml(opt.data)
     spec = PairSpec.of(model.yaml.get('ch', 3) if model is not None else 3, data)
     with building_pairs(spec):
         if opt.task not in ('train', 'val', 'test'):  # speed / study: stock main reads the command line itself
-            return common.stock_opt(stock.main, 'val.py', [*argv, '--data', opt.data])
+            return common.stock_opt(stock.main, 'val.py', argv)
         save_dir = increment_path(Path(opt.project) / opt.name, exist_ok=opt.exist_ok)
         opt.name, opt.exist_ok = save_dir.name, True  # stock saves into the folder chosen here
         opt.verbose = True  # per-class metrics, whatever the number of classes
