@@ -3,8 +3,9 @@ import os
 from pathlib import Path
 
 import cv2
+from yolov5.utils.dataloaders import IMG_FORMATS
 
-IMAGE_SUFFIXES = {'.bmp', '.dng', '.jpeg', '.jpg', '.mpo', '.png', '.tif', '.tiff', '.webp', '.pfm'}  # stock's formats
+IMAGE_SUFFIXES = {f'.{f}' for f in IMG_FORMATS}  # what stock YOLOv5 reads as images
 
 
 def list_images(source):

@@ -81,7 +81,6 @@ class LamLayout:
         return str(candidate)
 
 
-
 def check_outputs(jobs, scanned, fix):
     """``jobs``: (input image, output file) pairs. Raise :class:`UnsafeLayoutError`, ending with ``fix``, before
     anything is written if an output is an input image, lies in a scanned folder, or is shared by two images."""

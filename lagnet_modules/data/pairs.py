@@ -153,10 +153,10 @@ class PairedImagesAndLabels(dataloaders.LoadImagesAndLabels):
             return super().load_mosaic9(index)
 
     def lam_file(self, i):
-        return str(self.spec.layout.path(self.im_files[i]))
+        return self.lam_files[i]
 
     def _check_lams(self, prefix):
-        lam_files = self.spec.layout.paths(self.im_files)
+        lam_files = self.lam_files
         with ThreadPool(NUM_THREADS) as pool:
             status = pool.map(_check_lam, zip(lam_files, self.shapes))
         problems = {k: [i for i, s in enumerate(status) if s == k] for k in ('missing', 'corrupt', 'resized')}
@@ -179,12 +179,16 @@ class PairedImagesAndLabels(dataloaders.LoadImagesAndLabels):
         return self._npy_files
 
     @npy_files.setter
-    def npy_files(self, files):  # --cache disk: pairs are cached beside their LAM, never in a folder of input images
-        self._npy_files = [Path(f).with_suffix('.pair.npy') for f in self.spec.layout.paths(self.im_files)]
+    def npy_files(self, files):
+        # Stock assigns npy_files once its image list is final (filtered, rect-sorted): the LAM of each image is
+        # derived here, once, from that same list. --cache disk: pairs are cached beside their LAM, never in a
+        # folder of input images.
+        self.lam_files = self.spec.layout.paths(self.im_files)
+        self._npy_files = [Path(f).with_suffix('.pair.npy') for f in self.lam_files]
 
     def read_pair(self, i):
         """Read image i and its LAM from disk: (H, W, 6) uint8, see :func:`stack_pair`."""
-        f, lam_file = self.im_files[i], self.lam_file(i)
+        f, lam_file = self.im_files[i], self.lam_files[i]
         im = cv2.imread(f)
         assert im is not None, f'Image Not Found {f}'
         lam = cv2.imread(lam_file)
