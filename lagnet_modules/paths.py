@@ -36,7 +36,7 @@ def find_file(name, folder):
                             f"Available: {', '.join(available)}")
 
 
-def resolve_data_path(data, data_file=None):
+def resolve_data_path(data):
     """A data dict with a relative ``path:`` made absolute against the working directory, as YOLOv5 treats every
     other relative path on the command line (``runs/``, ``--source``)."""
     if data.get('path') and not Path(data['path']).is_absolute():

@@ -1,7 +1,6 @@
 """What the entry points share: installing the integration, stock argument parsing, clear one-line errors."""
 import json
 import sys
-import warnings
 from pathlib import Path
 
 import yaml
@@ -87,15 +86,32 @@ def input_channels(cfg=None, weights=None):
 
 def data_yaml(data):
     """A data YAML as a dict (bare names found in this project), its relative ``path:`` made absolute; no checks."""
-    f = find_file(data, 'data')
-    return resolve_data_path(yaml.safe_load(f.read_text()) or {}, f)
+    return resolve_data_path(yaml.safe_load(find_file(data, 'data').read_text()) or {})
 
 
-def main(prog, fn, argv=None):
+def require(argv, **hints):
+    """Stop with one clear line for the first required flag missing from argv (``data='e.g. --data neu.yaml'``)."""
+    for name, hint in hints.items():
+        if not any(a == f'--{name}' or a.startswith(f'--{name}=') for a in argv):
+            raise UsageError(f'--{name} is required, {hint}')
+
+
+def first_weights(opt):
+    """The checkpoint a stock ``--weights`` (one path or a list of them) names first."""
+    return opt.weights if isinstance(opt.weights, str) else opt.weights[0]
+
+
+def main(prog, fn, argv=None, stock=None, doc=None, extra=None):
     """Install the YOLOv5 integration and call ``fn(argv)``; known user errors end with one line ``prog: message``
-    and exit code 1."""
-    warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
+    and exit code 1. For a command that wraps a stock one (``stock``: e.g. ``'yolov5.train'``), ``-h`` prints ``doc``,
+    the ``extra`` parser's options and stock's own help."""
     argv = sys.argv[1:] if argv is None else list(map(str, argv))
+    if stock and help_requested(argv):
+        import importlib
+        print(doc)
+        if extra:
+            extra.print_help()
+        return stock_opt(importlib.import_module(stock).parse_opt, prog, ['--help'])
     try:
         install()
         return fn(argv)

@@ -63,12 +63,9 @@ def run(argv):
     import yolov5.detect as stock
     from yolov5.utils.general import increment_path
     extra, rest = EXTRA.parse_known_args(argv)
-    if not any(a.startswith('--weights') for a in rest):
-        raise common.UsageError(f'--weights is required, {common.WEIGHTS_HINT}')
-    if not any(a.startswith('--source') for a in rest):
-        raise common.UsageError('--source is required: an image, a folder, a glob or a video')
+    common.require(rest, weights=common.WEIGHTS_HINT, source='an image, a folder, a glob or a video')
     opt = common.stock_opt(stock.parse_opt, 'detect.py', rest)
-    weights = opt.weights if isinstance(opt.weights, str) else opt.weights[0]
+    weights = common.first_weights(opt)
     model, ckpt = common.checkpoint_model(weights) if common.is_checkpoint(weights) else (None, {})
     save_dir = increment_path(Path(opt.project) / opt.name, exist_ok=opt.exist_ok)
     check_output_folder(save_dir, opt.source)
@@ -89,11 +86,4 @@ def run(argv):
 
 
 def main(argv=None):
-    def fn(args):
-        if common.help_requested(args):
-            import yolov5.detect as stock
-            print(__doc__)
-            EXTRA.print_help()
-            return common.stock_opt(stock.parse_opt, 'detect.py', ['--help'])
-        return run(args)
-    return common.main('detect.py', fn, argv)
+    return common.main('detect.py', run, argv, stock='yolov5.detect', doc=__doc__, extra=EXTRA)

@@ -23,10 +23,10 @@ EXTRA = argparse.ArgumentParser(add_help=False, description='LAGNet options (all
 EXTRA.add_argument('--guide', help='guide YOLOv5 checkpoint (default: the one recorded in the LAM manifest)')
 
 
-def guided_checkpoint(weights, guide=None):
-    """Save ``weights`` (a LAGNet checkpoint) with its guide inside as ``<stem>-guided.pt``; return that path."""
+def guided_checkpoint(weights, model, ckpt, guide=None):
+    """Save ``weights`` (a LAGNet checkpoint: its ``model`` and dict ``ckpt``) with its guide inside as
+    ``<stem>-guided.pt``; return that path."""
     from ..data.lam import GuideError, sha256
-    model, ckpt = common.checkpoint_model(weights)
     manifest = {} if guide else common.lam_manifest(ckpt)
     guide = guide or manifest.get('guide')
     if not guide:
@@ -57,14 +57,13 @@ def single_file(onnx_file):
 def run(argv):
     import yolov5.export as stock
     extra, rest = EXTRA.parse_known_args(argv)
-    if not any(a.startswith('--weights') for a in rest):
-        raise common.UsageError(f'--weights is required, {common.WEIGHTS_HINT}')
+    common.require(rest, weights=common.WEIGHTS_HINT)
     opt = common.stock_opt(stock.parse_opt, 'export.py', rest)
     files = []
     for weights in opt.weights if isinstance(opt.weights, list) else [opt.weights]:
-        model, _ = common.checkpoint_model(weights)
+        model, ckpt = common.checkpoint_model(weights)
         if model.yaml.get('ch', 3) == 6:
-            weights = guided_checkpoint(weights, extra.guide)
+            weights = guided_checkpoint(weights, model, ckpt, extra.guide)
         elif extra.guide:
             raise common.UsageError(f'{weights} is an RGB YOLOv5 model; --guide is for LAGNet checkpoints')
         files += [single_file(f) if str(f).endswith('.onnx') else f
@@ -73,11 +72,4 @@ def run(argv):
 
 
 def main(argv=None):
-    def fn(args):
-        if common.help_requested(args):
-            import yolov5.export as stock
-            print(__doc__)
-            EXTRA.print_help()
-            return common.stock_opt(stock.parse_opt, 'export.py', ['--help'])
-        return run(args)
-    return common.main('export.py', fn, argv)
+    return common.main('export.py', run, argv, stock='yolov5.export', doc=__doc__, extra=EXTRA)

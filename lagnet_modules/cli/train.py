@@ -111,11 +111,4 @@ def run(argv, callbacks=None):
 
 
 def main(argv=None):
-    def fn(args):
-        if common.help_requested(args):
-            import yolov5.train as stock
-            print(__doc__)
-            EXTRA.print_help()
-            return common.stock_opt(stock.parse_opt, 'train.py', ['--help'])
-        return run(args)
-    return common.main('train.py', fn, argv)
+    return common.main('train.py', run, argv, stock='yolov5.train', doc=__doc__, extra=EXTRA)

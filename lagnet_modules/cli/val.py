@@ -16,7 +16,7 @@ from ..yolo import compat
 from . import common
 
 
-def metrics(results, maps, speed, record, names, weights, params):
+def metrics(results, speed, record, names, weights, params):
     """The metrics.json dict: overall and per-class P, R, mAP@0.5, mAP@0.5:0.95, instances; ms per image."""
     mp, mr, map50, map5095 = (float(x) for x in results[:4])
     out = {'weights': str(weights), 'params': params,
@@ -36,13 +36,10 @@ def run(argv):
     """Validate as the command line ``argv`` says; returns the metrics dict also written to metrics.json."""
     import yolov5.val as stock
     from yolov5.utils.general import increment_path
-    if not any(a.startswith('--weights') for a in argv):
-        raise common.UsageError(f'--weights is required, {common.WEIGHTS_HINT}')
-    if not any(a.startswith('--data') for a in argv):
-        raise common.UsageError('--data is required, e.g. --data neu.yaml')
+    common.require(argv, weights=common.WEIGHTS_HINT, data='e.g. --data neu.yaml')
     argv = common.resolving(argv, '--data', 'data')  # stock parse_opt checks the file itself
     opt = common.stock_opt(stock.parse_opt, 'val.py', argv)
-    weights = opt.weights if isinstance(opt.weights, str) else opt.weights[0]
+    weights = common.first_weights(opt)
     model = common.checkpoint_model(weights)[0] if common.is_checkpoint(weights) else None  # exported: RGB in
     data = common.data_yaml(opt.data)
     spec = PairSpec.of(model.yaml.get('ch', 3) if model is not None else 3, data)
@@ -54,20 +51,14 @@ def run(argv):
         opt.verbose = True  # per-class metrics, whatever the number of classes
         record = []
         with compat.recording_metrics(lambda result, target_cls: record.append((result, target_cls))):
-            results, maps, _, speed = stock.run(**vars(opt))
+            results, _, _, speed = stock.run(**vars(opt))
     names = data['names'] if isinstance(data['names'], list) else [data['names'][i] for i in sorted(data['names'])]
     params = sum(p.numel() for p in model.parameters()) if model is not None else None
-    out = metrics(results, maps, speed, record, names, weights, params)
+    out = metrics(results, speed, record, names, weights, params)
     save_dir.mkdir(parents=True, exist_ok=True)
     (save_dir / 'metrics.json').write_text(json.dumps(out, indent=2) + '\n')
     return out
 
 
 def main(argv=None):
-    def fn(args):
-        if common.help_requested(args):
-            import yolov5.val as stock
-            print(__doc__)
-            return common.stock_opt(stock.parse_opt, 'val.py', ['--help'])
-        return run(args)
-    return common.main('val.py', fn, argv)
+    return common.main('val.py', run, argv, stock='yolov5.val', doc=__doc__)

@@ -69,13 +69,12 @@ def check_pil_font(font=None, size=10):
 
 def check_dataset(data, autodownload=True):
     """Stock check_dataset, with a bare name found in this project's data YAMLs and a relative ``path:`` taken from
-    the YAML's own folder's project root (stock resolves both against the installed yolov5 package)."""
+    the working directory (stock resolves both against the installed yolov5 package)."""
     from yolov5.utils.general import yaml_load
 
     from ..paths import find_file, resolve_data_path
     if isinstance(data, (str, Path)) and Path(data).suffix in ('.yaml', '.yml'):
-        f = find_file(data, 'data')
-        data = resolve_data_path(yaml_load(f), f)
+        data = resolve_data_path(yaml_load(find_file(data, 'data')))
     return original('yolov5.utils.general', 'check_dataset')(data, autodownload)
 
 
@@ -140,8 +139,8 @@ def patches():
         Patch('yolov5.train', 'check_amp', check_amp, 'same, as imported by train'),
         Patch(ENVIRON, 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1', "torch>=2.6 refuses YOLOv5's pickled checkpoints; "
               'torch documents this switch for loads that, like all of yolov5\'s, do not pass weights_only'),
-        Patch('yolov5.utils.general', 'check_dataset', check_dataset, 'find data YAMLs in this project; relative '
-              'paths from its root'),
+        Patch('yolov5.utils.general', 'check_dataset', check_dataset, 'find data YAMLs in this project; a relative '
+              'path: from the working directory'),
         Patch('yolov5.train', 'check_dataset', check_dataset, 'same, as imported by train'),
         Patch('yolov5.val', 'check_dataset', check_dataset, 'same, as imported by val'),
         Patch('PIL.Image', 'open', pil_image_open(), 'ultralytics, imported by yolov5, makes a file Pillow cannot '
@@ -204,7 +203,6 @@ def install():
     if installed():
         return
     check_version()
-    warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
     warnings.filterwarnings('ignore', message='Environment variable TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD detected')
     table = patches()
     for p in table:  # check every target before changing any
