@@ -9,6 +9,8 @@ see different pixels. Here all three run through stock ``val.run`` on the same s
 """
 import argparse
 import json
+import tempfile
+from pathlib import Path
 
 import lagnet_modules
 
@@ -32,14 +34,17 @@ def main(argv=None):
     d = check_dataset(str(find_file(opt.data, 'data')))
     guided_pt = str(opt.onnx).replace('.onnx', '.pt')
     rows = {}
+    tmp = tempfile.TemporaryDirectory()  # stock val.run writes results.html (and, given weights, a run folder)
     for name, weights, channels in (('checkpoint + LAM files', opt.weights, 6), ('guided .pt, image only', guided_pt, 3)):
         model = checkpoint_model(weights)[0].float().fuse().eval()
         with building_pairs(PairSpec.of(channels, d)):
             loader = create_dataloader(d[opt.task], opt.imgsz, 1, int(model.stride.max()), pad=0.0, rect=False,
                                        workers=0, prefix=f'{name}: ')[0]
-        results = val.run(d, model=model, dataloader=loader, half=False, plots=False)[0]
+        results = val.run(d, model=model, dataloader=loader, half=False, plots=False, save_dir=Path(tmp.name))[0]
         rows[name] = results[2:4]
-    results = val.run(d, weights=opt.onnx, imgsz=opt.imgsz, task=opt.task, batch_size=1, plots=False)[0]
+    results = val.run(d, weights=opt.onnx, imgsz=opt.imgsz, task=opt.task, batch_size=1, plots=False,
+                      project=tmp.name)[0]
+    tmp.cleanup()
     rows['ONNX (stock val.py path)'] = results[2:4]
     print(f'\nSquare {opt.imgsz} px letterbox, batch 1, {opt.task} split of {opt.data}:')
     for name, (map50, map5095) in rows.items():

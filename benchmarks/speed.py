@@ -32,6 +32,18 @@ def sync(device):
         torch.cuda.synchronize()
 
 
+def images_per_second(step, batch, n, device, warmup=1):
+    """``batch`` × ``n`` / the seconds ``n`` calls of ``step`` take, after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        step()
+    sync(device)
+    t = time.perf_counter()
+    for _ in range(n):
+        step()
+    sync(device)
+    return batch * n / (time.perf_counter() - t)
+
+
 def onnx_speed(model, imgsz, iters, tmp):
     """Images/s of ``model`` exported by stock YOLOv5's ONNX exporter and run by ONNX Runtime (CPU), batch 1."""
     import onnxruntime
@@ -43,11 +55,7 @@ def onnx_speed(model, imgsz, iters, tmp):
         raise RuntimeError('ONNX export failed (see the exporter\'s log above)')
     session = onnxruntime.InferenceSession(str(f), providers=['CPUExecutionProvider'])
     x = {session.get_inputs()[0].name: im.numpy()}
-    session.run(None, x)  # warm-up
-    t = time.perf_counter()
-    for _ in range(iters):
-        session.run(None, x)
-    return iters / (time.perf_counter() - t)
+    return images_per_second(lambda: session.run(None, x), 1, iters, torch.device('cpu'))
 
 
 def measure_model(cfg, guide_cfg, imgsz, batches, iters, device_arg, onnx=False):
@@ -83,20 +91,11 @@ def measure_model(cfg, guide_cfg, imgsz, batches, iters, device_arg, onnx=False)
         x = torch.rand(b, ch, imgsz, imgsz, device=device, dtype=torch.half if half else torch.float)
         n = iters if b == 1 else max(2, iters // 4)
         with torch.inference_mode():
-            for _ in range(2):
-                model(x)  # warm-up
-            sync(device)
-            t = time.perf_counter()
-            for _ in range(n):
-                model(x)
-            sync(device)
-            out['network'][b] = b * n / (time.perf_counter() - t)
-            if guide is not None:  # a new image pays for its LAM: guide forward, map, blend, then LAGNet
+            out['network'][b] = images_per_second(lambda: model(x), b, n, device, warmup=2)
+            if guide is not None:
                 images = [np.random.randint(0, 255, (imgsz, imgsz, 3), np.uint8) for _ in range(b)]
-                guide(x[:, :3])
-                sync(device)
-                t = time.perf_counter()
-                for _ in range(n):
+
+                def two_stages():  # a new image pays for its LAM: guide forward, map, blend on the host, then LAGNet
                     rgb = torch.from_numpy(np.stack(images).transpose(0, 3, 1, 2)).to(device)
                     rgb = rgb.half() / 255 if half else rgb.float() / 255
                     _, heads = guide(rgb)
@@ -104,16 +103,10 @@ def measure_model(cfg, guide_cfg, imgsz, batches, iters, device_arg, onnx=False)
                     lams = [blend(im, m.float().cpu().numpy()) for im, m in zip(images, maps)]
                     lam = torch.from_numpy(np.stack(lams).transpose(0, 3, 1, 2)).to(device)
                     model(network_input(rgb, lam.half() / 255 if half else lam.float() / 255))
-                sync(device)
-                out['end_to_end'][b] = b * n / (time.perf_counter() - t)
+
+                out['end_to_end'][b] = images_per_second(two_stages, b, n, device)
                 rgb = x[:, :3].contiguous()  # one graph: the guide, Eq. 1 and the blend inside the model
-                guided(rgb)
-                sync(device)
-                t = time.perf_counter()
-                for _ in range(n):
-                    guided(rgb)
-                sync(device)
-                out['one_graph'][b] = b * n / (time.perf_counter() - t)
+                out['one_graph'][b] = images_per_second(lambda: guided(rgb), b, n, device)
     if onnx:  # fresh modules: the ones above hold tensors made in inference mode, which the exporter refuses
         with torch.no_grad():  # fusing BN outside no_grad leaves non-leaf weights, which the exporter refuses too
             fresh = GuidedLAGNet(build(guide_cfg), build(cfg)) if guide is not None else build(cfg)
