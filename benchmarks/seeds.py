@@ -1,14 +1,23 @@
-"""Does the guidance pay beyond noise? The same comparison over several seeds (issue 11, H2 and H3).
+"""Does the guidance pay beyond noise? Guide vs LAGNet variants over several seeds (issue 11: H1, H2, H3).
 
     python benchmarks/seeds.py --data synthetic.yaml --seeds 0 1 2 --epochs 80 --imgsz 128 --batch 8 \
-        --train-args --hyp hyp.demo.yaml
+        --cfg lagnet-s.yaml --lams guide blank --train-args --hyp hyp.demo.yaml
 
-For each seed: the guide YOLOv5 (the baseline) trains; its LAMs are made for every split into a seed's own LAM
-folder (the paper's protocol: training LAMs from a guide that saw those images); LAGNet trains on them, and the same
-LAGNet trains on blank LAMs (the image in both branches: no location information). Every model is validated on the
-test split. Reports mean ± std over seeds of test mAP@0.5 and mAP@0.5:0.95, and of the validation mAP@0.5 of the
-last 3 epochs (from results.csv), beside each seed's numbers. Writes benchmarks/results/seeds-<name>-<date>.md.
-Finished stages are reused.
+For each seed the guide YOLOv5 (the baseline) trains once; each kind of LAM in --lams is made from it for every
+split into that seed's own LAM folder; every 6-channel --cfg trains on each kind, every 3-channel --cfg (a capacity
+control such as mobilenetv3-small-rgb.yaml) once on the images alone. LAM kinds:
+
+    guide   the guide's map, JET colour-coded and blended 0.5:0.5 with the image (the paper's LAM; its protocol:
+            training LAMs from a guide that saw those images)
+    gray    the guide's raw map alone, in grey (gen_lam --alpha 0 --beta 1 --colormap gray)
+    blank   the image itself (--alpha 1 --beta 0): the same network with no location information
+
+Every model is validated on the test split. Reports mean ± std over seeds of test mAP@0.5 and mAP@0.5:0.95, and of
+the validation mAP@0.5 of the last 3 epochs (results.csv), and the epochs it took validation mAP@0.5 to reach 10 %
+(the slow start, H1), beside each seed's numbers, then per class. Runs live in
+runs/seeds/<data>-<guide>-<epochs>e/seed<N>/<cfg>-<lams>; finished stages are reused, so arms can be added later
+(or trained by parallel invocations once the seeds' guides and LAMs exist) and the table rebuilt from all of them.
+Writes benchmarks/results/seeds-<name>-<date>.md.
 """
 import argparse
 import csv
@@ -24,12 +33,20 @@ import lagnet_modules
 from lagnet_modules.cli import pipeline
 from lagnet_modules.paths import find_file
 
+LAMS = {'guide': ('guide LAMs', []),
+        'gray': ('grey raw-map LAMs', ['--alpha', 0, '--beta', 1, '--colormap', 'gray']),
+        'blank': ('blank LAMs', ['--alpha', 1, '--beta', 0])}
 
-def last_epochs(run, n=3):
-    """Mean validation mAP@0.5 over the last ``n`` epochs of a training run (results.csv)."""
+
+def val_curve(run):
+    """Validation mAP@0.5 per epoch of a training run (its results.csv)."""
     with open(run / 'results.csv') as f:
-        rows = [{k.strip(): v for k, v in r.items()} for r in csv.DictReader(f)]
-    return float(np.mean([float(r['metrics/mAP_0.5']) for r in rows[-n:]]))
+        return [float({k.strip(): v for k, v in r.items()}['metrics/mAP_0.5']) for r in csv.DictReader(f)]
+
+
+def first_epoch(curve, level=0.1):
+    """Epochs until validation mAP@0.5 first reaches ``level`` (how slow the start is; len + 1 if never)."""
+    return next((i + 1 for i, v in enumerate(curve) if v >= level), len(curve) + 1)
 
 
 def data_variant(data, lams, out):
@@ -42,41 +59,60 @@ def data_variant(data, lams, out):
     return out
 
 
+def input_channels(cfg):
+    return yaml.safe_load(find_file(cfg, 'models').read_text()).get('ch', 3)
+
+
+def arms(opt):
+    """(run name, cfg, LAM kind or None) for every model this invocation compares, the guide first."""
+    out = [('guide', opt.guide_cfg, None)]
+    for cfg in opt.cfg:
+        stem = Path(cfg).stem
+        out += [(f'{stem}-{k}', cfg, k) for k in opt.lams] if input_channels(cfg) == 6 else [(stem, cfg, None)]
+    return out
+
+
 def run_seed(seed, opt, root):
     run_dir = root / f'seed{seed}'
-    stem = Path(opt.data).stem
-    guided = data_variant(opt.data, f'lams-{opt.name}-seed{seed}', run_dir / f'{stem}-guided.yaml')
-    blank = data_variant(opt.data, f'lams-{opt.name}-blank', run_dir / f'{stem}-blank.yaml')
     common = argparse.Namespace(**{**vars(opt), 'seed': seed})
-    guide = pipeline.train(run_dir, 'guide', opt.guide_cfg, argparse.Namespace(**{**vars(common), 'data': opt.data}),
-                           opt.epochs)
-    pipeline.lams(guide, argparse.Namespace(**{**vars(common), 'data': str(guided)}), run_dir)
-    if not (run_dir / 'gen_lam_blank.json').is_file():
-        pipeline.sh('gen_lam', '--weights', guide, '--data', blank, '--imgsz', opt.imgsz, '--alpha', 1, '--beta', 0,
-                    log=run_dir / 'gen_lam_blank.log')
-    runs = {'guide': guide}
-    for name, data in (('guided', guided), ('blank', blank)):
-        runs[name] = pipeline.train(run_dir, name, opt.cfg, argparse.Namespace(**{**vars(common), 'data': str(data)}),
-                                    opt.epochs)
+    guide = pipeline.train(run_dir, 'guide', opt.guide_cfg, common, opt.epochs)
+    data = {None: opt.data}
+    for kind in {k for _, _, k in arms(opt)} - {None}:
+        folder = f'lams-{opt.name}-blank' if kind == 'blank' else f'lams-{opt.name}-seed{seed}' + (
+            '' if kind == 'guide' else f'-{kind}')  # blank LAMs do not depend on the guide: one folder for all seeds
+        data[kind] = str(data_variant(opt.data, folder, run_dir / f'{Path(opt.data).stem}-{kind}.yaml'))
+        if not (run_dir / f'gen_lam_{kind}.json').is_file():
+            pipeline.sh('gen_lam', '--weights', guide, '--data', data[kind], '--imgsz', opt.imgsz, *LAMS[kind][1],
+                        log=run_dir / f'gen_lam_{kind}.log')
     out = {}
-    for name, weights in runs.items():
-        data = {'guide': opt.data, 'guided': str(guided), 'blank': str(blank)}[name]
-        m = pipeline.validate(weights, name, argparse.Namespace(**{**vars(common), 'data': data}), run_dir)
-        out[name] = {'mAP50': m['all']['mAP50'], 'mAP50-95': m['all']['mAP50-95'],
-                     'last3_val_mAP50': last_epochs(Path(weights).parents[1]),
+    for name, cfg, kind in arms(opt):
+        weights = guide if name == 'guide' else pipeline.train(
+            run_dir, name, cfg, argparse.Namespace(**{**vars(common), 'data': data[kind]}), opt.epochs)
+        m = pipeline.validate(weights, name, argparse.Namespace(**{**vars(common), 'data': data[kind]}), run_dir)
+        out[name] = {'mAP50': m['all']['mAP50'], 'mAP50-95': m['all']['mAP50-95'], 'params': m['params'],
+                     'last3_val_mAP50': float(np.mean(val_curve(Path(weights).parents[1])[-3:])),
+                     'start_epochs': first_epoch(val_curve(Path(weights).parents[1])),
                      'classes': {c: v['mAP50'] for c, v in m['classes'].items()}}
     return out
 
 
-def fmt(values):
-    v = 100 * np.array(values)
+def fmt(values, scale=100):
+    v = scale * np.array(values)
     return f'{v.mean():.1f} ± {v.std(ddof=1) if len(v) > 1 else 0:.1f}'
+
+
+def label(name, cfg, kind):
+    if name == 'guide':
+        return f'{Path(cfg).stem} (guide, RGB)'
+    return f'{Path(cfg).stem}, {LAMS[kind][0]}' if kind else f'{Path(cfg).stem} (RGB only)'
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--data', default='synthetic.yaml')
-    ap.add_argument('--cfg', default='lagnet-s.yaml')
+    ap.add_argument('--cfg', nargs='+', default=['lagnet-s.yaml'], help='models compared with the guide')
+    ap.add_argument('--lams', nargs='+', default=['guide', 'blank'], choices=list(LAMS),
+                    help='LAM kinds each 6-channel --cfg trains on')
     ap.add_argument('--guide-cfg', default='yolov5n.yaml')
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     ap.add_argument('--epochs', type=int, default=80)
@@ -84,26 +120,27 @@ def main(argv=None):
     ap.add_argument('--batch', type=int, default=8)
     ap.add_argument('--workers', type=int, default=2)
     ap.add_argument('--device', default='')
-    ap.add_argument('--name', help='default <data>-<cfg>-<epochs>e')
+    ap.add_argument('--name', help='default <data>-<guide>-<epochs>e')
+    ap.add_argument('--out', help='table name (default seeds-<name>)')
     ap.add_argument('--train-args', nargs=argparse.REMAINDER, default=[])
     opt = ap.parse_args(argv)
-    opt.name = opt.name or f'{Path(opt.data).stem}-{Path(opt.cfg).stem}-{opt.epochs}e'
+    opt.name = opt.name or f'{Path(opt.data).stem}-{Path(opt.guide_cfg).stem}-{opt.epochs}e'
     lagnet_modules.install()
     root = Path('runs') / 'seeds' / opt.name
     results = {seed: run_seed(seed, opt, root) for seed in opt.seeds}
-    (root / 'results.json').write_text(json.dumps(results, indent=2))
-    models = {'guide': f'{Path(opt.guide_cfg).stem} (guide, RGB)', 'guided': f'{Path(opt.cfg).stem}, guide LAMs',
-              'blank': f'{Path(opt.cfg).stem}, blank LAMs'}
+    models = {name: label(name, cfg, kind) for name, cfg, kind in arms(opt)}
     lines = [f'# Seeds — {opt.data}, {opt.epochs} epochs, {opt.imgsz} px, batch {opt.batch}, '
              f'{datetime.date.today().isoformat()}', '',
              f'Seeds {opt.seeds}; test split; mean ± std (sample std) over seeds, in %. Last 3: mean validation '
-             'mAP@0.5 of the last three epochs. Train args: `' + ' '.join(opt.train_args) + '`', '',
-             '| model | mAP@0.5 | mAP@0.5:0.95 | last 3 (val) | per seed mAP@0.5 |', '|---|---|---|---|---|']
-    for key, label in models.items():
+             'mAP@0.5 of the last three epochs. Start: epochs until validation mAP@0.5 first reached 10 %. '
+             'Train args: `' + ' '.join(opt.train_args) + '`', '',
+             '| model | params | mAP@0.5 | mAP@0.5:0.95 | last 3 (val) | start (epochs) | per seed mAP@0.5 |',
+             '|---|---|---|---|---|---|---|']
+    for key, text in models.items():
         r = [results[s][key] for s in opt.seeds]
-        lines.append(f"| {label} | {fmt([x['mAP50'] for x in r])} | {fmt([x['mAP50-95'] for x in r])} | "
-                     f"{fmt([x['last3_val_mAP50'] for x in r])} | "
-                     + ', '.join(f"{100 * x['mAP50']:.1f}" for x in r) + ' |')
+        lines.append(f"| {text} | {r[0]['params'] / 1e6:.2f}M | {fmt([x['mAP50'] for x in r])} | "
+                     f"{fmt([x['mAP50-95'] for x in r])} | {fmt([x['last3_val_mAP50'] for x in r])} | "
+                     f"{fmt([x['start_epochs'] for x in r], scale=1)} | " + ', '.join(f"{100 * x['mAP50']:.1f}" for x in r) + ' |')
     classes = list(results[opt.seeds[0]]['guide']['classes'])
     lines += ['', '| mAP@0.5 per class | ' + ' | '.join(models.values()) + ' |', '|---|' + '---|' * len(models)]
     for c in classes:
@@ -111,8 +148,9 @@ def main(argv=None):
                                               for k in models) + ' |')
     command = ' '.join(argv if argv is not None else sys.argv[1:])
     lines += ['', f'Reproduce: `python benchmarks/seeds.py {command}`', '']
-    out = Path(__file__).parent / 'results' / f'seeds-{opt.name}-{datetime.date.today().isoformat()}.md'
+    out = Path(__file__).parent / 'results' / f"{opt.out or 'seeds-' + opt.name}-{datetime.date.today().isoformat()}.md"
     out.write_text('\n'.join(lines))
+    (root / f'{out.stem}.json').write_text(json.dumps(results, indent=2))
     print('\n'.join(lines))
 
 

@@ -12,12 +12,11 @@ loader gives it: grey 114, the image itself. LAGNet is not indifferent to this: 
 the padding, a LAGNet-s validated at 160 px on 128 px images fell from 54.5 to 25.4 mAP@0.5. Inside the image the
 two LAMs agree up to resampling and uint8 rounding.
 """
-import cv2
 import numpy as np
 import torch
 from torch import nn
 
-from .data.lam import COLORMAPS
+from .data.lam import colormap_table
 
 
 class ObjectnessHead(nn.Module):
@@ -41,12 +40,6 @@ class ObjectnessHead(nn.Module):
         return out
 
 
-def colormap_table(name='jet'):
-    """OpenCV's colour map as a (256, 3) RGB table in [0, 255] (float)."""
-    bgr = cv2.applyColorMap(np.arange(256, dtype=np.uint8)[:, None], COLORMAPS[name])[:, 0]
-    return torch.from_numpy(bgr[:, ::-1].astype(np.float32).copy())
-
-
 class GuidedLAGNet(nn.Module):
     """A frozen guide YOLOv5 and a LAGNet as one module with stock YOLOv5's model interface (stride, names, yaml,
     fuse, Detect output); input: RGB (B, 3, H, W) in [0, 1]."""
@@ -61,7 +54,7 @@ class GuidedLAGNet(nn.Module):
             p.requires_grad_(False)
         self.guide, self.lagnet = guide, lagnet
         self.alpha, self.beta = float(alpha), float(beta)
-        self.register_buffer('table', colormap_table(colormap))
+        self.register_buffer('table', torch.from_numpy(colormap_table(colormap)[:, ::-1].astype(np.float32).copy()))  # RGB
         self.stride, self.names, self.nc = lagnet.stride, lagnet.names, lagnet.model[-1].nc
         self.yaml = {**lagnet.yaml, 'ch': 3}  # what this module takes: the RGB image alone
 

@@ -253,3 +253,25 @@ def test_out_of_fold_lams(world, tmp_path):
     im = cv2.imread(str(f))
     mean = (guides[0].maps([im])[0] + guides[1].maps([im])[0]) / 2
     assert np.array_equal(cv2.imread(str(tmp_path / 'ds' / 'lams' / 'test' / f'{f.stem}.png')), blend(im, mean))
+
+
+def test_pipeline_with_blank_twin_in_parallel(world, tmp_path):
+    """pipeline.py --blank --jobs 2: LAGNet and its blank-LAM twin (LAM = the image) train side by side; the table
+    compares guide, LAGNet and twin, each validated on its own LAMs."""
+    shutil.copytree(world['tmp'] / 'ds', tmp_path / 'ds', ignore=shutil.ignore_patterns('lams', '*.cache'))
+    data = tmp_path / 'd.yaml'
+    data.write_text(yaml.safe_dump({**yaml.safe_load(world['data'].read_text()), 'path': str(tmp_path / 'ds')}))
+    args = ['--data', data, '--cfg', 'lagnet-n.yaml', '--guide-cfg', 'yolov5n.yaml', '--epochs', 1, '--imgsz', IMG,
+            '--batch', 4, '--workers', 0, '--blank', '--jobs', 2, '--name', 'p']
+    r = subprocess.run([sys.executable, ROOT / 'pipeline.py', *map(str, args)], cwd=tmp_path, capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    run_dir = tmp_path / 'runs' / 'pipeline' / 'p'
+    assert (run_dir / 'results.md').read_text().startswith('| mAP@0.5 | yolov5n (guide, RGB) | lagnet-n | lagnet-n-blank |')
+    for f in (tmp_path / 'ds' / 'images' / 'val').iterdir():
+        assert np.array_equal(cv2.imread(str(tmp_path / 'ds' / 'lams-blank' / 'val' / f'{f.stem}.png')),
+                              cv2.imread(str(f)))
+    assert yaml.safe_load((run_dir / 'd-blank.yaml').read_text())['lams'] == 'lams-blank'
+    record = json.loads((run_dir / 'val' / 'lagnet-n-blank.json').read_text())
+    assert tmp_path / record['args'][record['args'].index('--data') + 1] == run_dir / 'd-blank.yaml'
+    assert (run_dir / 'val' / 'lagnet-n-blank' / 'metrics.json').is_file()

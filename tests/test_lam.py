@@ -63,6 +63,15 @@ def test_blend_is_half_image_half_heat():
     assert np.abs(lam.astype(int) - (0.5 * im + 0.5 * heat)).max() <= 1
 
 
+def test_gray_lam_is_the_raw_map():
+    """--colormap gray --alpha 0 --beta 1 (issue 11, LAM encoding): the map itself in all three channels."""
+    m = np.random.default_rng(0).uniform(0, 255, (4, 6))
+    lam = blend(np.full((4, 6, 3), 77, np.uint8), m, 0, 1, 'gray')
+    assert np.array_equal(lam, np.repeat(np.round(m).astype(np.uint8)[..., None], 3, axis=2))
+    heat = blend(np.zeros((1, 256, 3), np.uint8), np.arange(256)[None], 0, 1, 'jet')
+    assert np.array_equal(heat, cv2.applyColorMap(np.arange(256, dtype=np.uint8)[None], cv2.COLORMAP_JET))
+
+
 @pytest.fixture
 def guide(tmp_path):
     model = Model(str(find_file('yolov5n.yaml', 'models')), nc=NC)

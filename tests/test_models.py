@@ -47,16 +47,25 @@ def test_declared_channels_match_forward(cfg):
 
 
 # Exact counts (building is deterministic); the paper reports 31.9M and 8.9M, our readings differ by < 2 %.
-PARAMS = {'lagnet-l.yaml': 32_494_901, 'lagnet-s.yaml': 9_033_717, 'yolov5s.yaml': 7_035_811}
+PARAMS = {'lagnet-l.yaml': 32_494_901, 'lagnet-s.yaml': 9_033_717, 'lagnet-n.yaml': 3_119_317, 'yolov5s.yaml': 7_035_811}
 
 
-@pytest.mark.parametrize('cfg', ['lagnet-l.yaml', 'lagnet-s.yaml'])
+@pytest.mark.parametrize('cfg', ['lagnet-l.yaml', 'lagnet-s.yaml', 'lagnet-n.yaml'])
 def test_lagnet_parameter_counts(cfg):
     model = build(cfg, nc=6)
     assert sum(p.numel() for p in model.parameters()) == PARAMS[cfg]
 
 
-@pytest.mark.parametrize('cfg', ['lagnet-s.yaml', 'lagnet-l.yaml'])
+def test_single_branch_control_is_lagnet_n_without_its_lam_branch():
+    """mobilenetv3-small-rgb.yaml (issue 11, H1) differs from lagnet-n.yaml only by the LAM branch and LGB."""
+    dual, single = build('lagnet-n.yaml', nc=6), build('mobilenetv3-small-rgb.yaml', nc=6)
+    layers = lambda m, first, last: [(x.type, x.np) for x in m.model[first:last + 1]]  # noqa: E731
+    assert layers(dual, 1, 14) == layers(single, 1, 14)  # RGB branch
+    assert layers(dual, 32, 49) == layers(single, 18, 35)  # neck, SCEM, Detect
+    assert [m.c2 for m in dual.model[29:32]] == [m.c2 for m in single.model[15:18]]  # LGB -> Conv1x1, same widths
+
+
+@pytest.mark.parametrize('cfg', ['lagnet-s.yaml', 'lagnet-l.yaml', 'lagnet-n.yaml'])
 def test_dual_model_forward_backward(cfg):
     model = build(cfg, nc=6).train()
     assert model.yaml['ch'] == 6 and model.stride.tolist() == [8, 16, 32]

@@ -4,6 +4,9 @@
     python pipeline.py --data synthetic.yaml --cfg lagnet-s.yaml --guide-cfg yolov5n.yaml --epochs 30 --imgsz 128
 
 Guide and LAGNet train with one recipe (data/hyps/hyp.lagnet.yaml, cosine LR; --train-args to change it).
+--blank also trains each LAGNet on blank LAMs (the image itself: the same network with no location information),
+the control for what the guidance adds; --jobs N trains the LAGNets N at a time, each on cpu_count/N threads
+(on a 2-core CPU two single-thread trainings finish sooner than the same two one after the other).
 Each stage runs the project's own command (train, gen_lam, val) in a fresh process, its output logged to
 runs/pipeline/<name>/<stage>.log with a progress line every few seconds, and is skipped when its output already
 exists: runs/pipeline/<name>/{guide,<cfg>}/weights/best.pt, LAMs whose manifest records this guide's SHA-256, and
@@ -12,9 +15,11 @@ and per class, mAP@0.5:0.95, params.
 """
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 COMMANDS = {'train': 'lagnet_modules.cli.train', 'val': 'lagnet_modules.cli.val', 'gen_lam': 'lagnet_modules.cli.gen_lam'}
@@ -26,17 +31,19 @@ def progress(line, name, t0):
     return f'  [{name} {time.time() - t0:5.0f} s] {text[:110]}'
 
 
-def sh(command, *args, log):
+def sh(command, *args, log, threads=None):
     """Run one of this project's commands (``COMMANDS``) on ``args``; its output goes to ``log``, its record (args,
-    seconds, return code) to ``log`` .json; a progress line is shown as it runs. Stops the pipeline if it fails."""
+    seconds, return code) to ``log`` .json; a progress line is shown as it runs. Stops the pipeline if it fails.
+    ``threads``: the command's torch/OpenMP threads (default: torch's own choice)."""
     args = [str(a) for a in args]
+    env = {**os.environ, **({'OMP_NUM_THREADS': str(threads)} if threads else {})}
     print(f"$ python {command}.py {' '.join(args)}", flush=True)
     log = Path(log)
     log.parent.mkdir(parents=True, exist_ok=True)
     t0 = last = time.time()
     with open(log, 'w') as f:
         p = subprocess.Popen([sys.executable, '-c', f'from {COMMANDS[command]} import main; main()', *args],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, env=env)
         for line in p.stdout:
             f.write(line)
             if time.time() - last > 10 and line.strip():
@@ -65,18 +72,20 @@ def command_line(record):
 RECIPE = ['--hyp', 'hyp.lagnet.yaml', '--cos-lr']  # one recipe for guide and LAGNet (the paper's); --train-args override
 
 
-def train(run_dir, name, cfg, opt, epochs):
+def train(run_dir, name, cfg, opt, epochs, threads=None):
     best = run_dir / name / 'weights' / 'best.pt'
     if best.is_file():
         print(f'reusing {best}')
         return best
     sh('train', '--cfg', cfg, '--data', opt.data, '--epochs', epochs, '--imgsz', opt.imgsz, '--batch-size', opt.batch,
        '--workers', opt.workers, '--seed', opt.seed, '--project', run_dir, '--name', name, '--exist-ok',
-       *(['--device', opt.device] if opt.device else []), *RECIPE, *opt.train_args, log=run_dir / f'{name}.log')
+       *(['--device', opt.device] if opt.device else []), *RECIPE, *opt.train_args, log=run_dir / f'{name}.log', threads=threads)
     return best
 
 
-def lams(guide, opt, run_dir):
+def lams(guide, opt, run_dir, blank=False):
+    """LAMs of every split from ``guide`` where ``opt.data`` puts them (``blank``: the image itself, --alpha 1
+    --beta 0), unless LAMs from this guide are there already."""
     from yolov5.utils.general import check_dataset
 
     from ..data.images import dataset_images
@@ -90,7 +99,22 @@ def lams(guide, opt, run_dir):
         print(f"reusing LAMs of {', '.join(str(m.parent) for m in sorted(manifests))}")
         return
     sh('gen_lam', '--weights', guide, '--data', opt.data, '--imgsz', opt.imgsz,
-       *(['--device', opt.device] if opt.device else []), log=run_dir / 'gen_lam.log')
+       *(['--alpha', 1, '--beta', 0] if blank else []), *(['--device', opt.device] if opt.device else []),
+       log=run_dir / f"gen_lam{'_blank' if blank else ''}.log")
+
+
+def blank_data(opt, run_dir):
+    """``opt`` with its data YAML copied to ``run_dir`` and its ``lams:`` folder suffixed ``-blank``."""
+    import yaml
+
+    from ..data.layout import DEFAULT
+    from .common import data_yaml
+    d = data_yaml(opt.data)
+    d['lams'] = f"{str(d.get('lams') or DEFAULT).rstrip('/')}-blank"
+    out = run_dir / f'{Path(opt.data).stem}-blank.yaml'
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(yaml.safe_dump(d, sort_keys=False))
+    return argparse.Namespace(**{**vars(opt), 'data': str(out)})
 
 
 def validate(weights, name, opt, run_dir):
@@ -137,6 +161,8 @@ def parse_opt(argv=None):
     ap.add_argument('--workers', type=int, default=8)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--device', default='')
+    ap.add_argument('--blank', action='store_true', help='also train each --cfg on blank LAMs (no location information)')
+    ap.add_argument('--jobs', type=int, default=1, help='LAGNet trainings at once, each on cpu_count/jobs threads')
     ap.add_argument('--name', help='run folder under runs/pipeline (default <data>-<cfgs>)')
     ap.add_argument('--train-args', nargs=argparse.REMAINDER, default=[], help='extra train.py flags (last)')
     opt = ap.parse_args(argv)
@@ -150,10 +176,17 @@ def run(argv):
     t0 = time.time()
     guide = train(run_dir, 'guide', opt.guide_cfg, opt, opt.guide_epochs or opt.epochs)
     lams(guide, opt, run_dir)
-    models = {f'{Path(opt.guide_cfg).stem} (guide, RGB)': guide}
-    for cfg in opt.cfg:
-        models[Path(cfg).stem] = train(run_dir, Path(cfg).stem, cfg, opt, opt.epochs)
-    results = {name: validate(w, name.split(' ')[0], opt, run_dir) for name, w in models.items()}
+    jobs = [(Path(cfg).stem, cfg, opt) for cfg in opt.cfg]
+    if opt.blank:
+        blank = blank_data(opt, run_dir)
+        lams(guide, blank, run_dir, blank=True)
+        jobs += [(f'{Path(cfg).stem}-blank', cfg, blank) for cfg in opt.cfg]
+    threads = max(1, (os.cpu_count() or 1) // opt.jobs) if opt.jobs > 1 else None
+    with ThreadPoolExecutor(max(1, opt.jobs)) as pool:
+        weights = list(pool.map(lambda j: train(run_dir, j[0], j[1], j[2], opt.epochs, threads), jobs))
+    models = {f'{Path(opt.guide_cfg).stem} (guide, RGB)': (guide, opt)}
+    models.update({name: (w, o) for (name, _, o), w in zip(jobs, weights)})
+    results = {name: validate(w, name.split(' ')[0], o, run_dir) for name, (w, o) in models.items()}
     md = table(results)
     (run_dir / 'results.md').write_text(md + '\n')
     (run_dir / 'results.json').write_text(json.dumps(results, indent=2))

@@ -16,8 +16,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+# 'gray' is the raw map in all three channels (issue 11, LAM encoding; with --alpha 0 --beta 1: the map alone).
 COLORMAPS = {'jet': cv2.COLORMAP_JET, 'turbo': cv2.COLORMAP_TURBO, 'hot': cv2.COLORMAP_HOT,
-             'viridis': cv2.COLORMAP_VIRIDIS}
+             'viridis': cv2.COLORMAP_VIRIDIS, 'gray': None}
+
+
+def colormap_table(name='jet'):
+    """The colour code as a (256, 3) uint8 BGR lookup table: OpenCV's colour map, or the grey level itself."""
+    levels = np.arange(256, dtype=np.uint8)[:, None]
+    if name == 'gray':
+        return np.repeat(levels, 3, axis=1)
+    return cv2.applyColorMap(levels, COLORMAPS[name])[:, 0]
 
 
 def scale_maps(head_outputs, score='obj'):
@@ -48,7 +57,7 @@ def location_map(head_outputs, input_hw, pad, resized_hw, original_hw, score='ob
 
 def blend(image_bgr, lam_map, alpha=0.5, beta=0.5, colormap='jet'):
     """LAM image: α · image + β · colour-coded map (uint8 BGR, the image's size)."""
-    heat = cv2.applyColorMap(np.clip(lam_map, 0, 255).round().astype(np.uint8), COLORMAPS[colormap])
+    heat = colormap_table(colormap)[np.clip(lam_map, 0, 255).round().astype(np.uint8)]
     return cv2.addWeighted(image_bgr, alpha, heat, beta, 0)
 
 
