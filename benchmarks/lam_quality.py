@@ -1,15 +1,19 @@
 """How good is a guide's location map, and is it better on the images the guide trained on? (issue 11, H3)
 
     python benchmarks/lam_quality.py --weights runs/pipeline/<run>/guide/weights/best.pt --data neu.yaml --imgsz 256
+    python benchmarks/lam_quality.py --saved-maps --data <data with lams:>.yaml   # maps gen_lam.py --save-map wrote
 
 For every split of the data YAML: the AUROC of the raw Eq. 1 map (before colour coding) as a detector of defect
 pixels, i.e. the probability that a pixel inside a labelled box scores higher than a pixel outside every box (ties
-count half), pooled over the split; and the mean map inside and outside boxes. A guide whose training-split AUROC
-is far above its test-split AUROC hands LAGNet cleaner maps in training than it will see at test time.
+count half), pooled over the split; and the mean map inside and outside boxes. --saved-maps scores the maps
+gen_lam.py --save-map wrote beside the LAMs instead of running a guide (e.g. out-of-fold maps from --folds).
+A guide whose training-split AUROC is far above its test-split AUROC hands LAGNet cleaner maps in training than
+it will see at test time.
 Writes benchmarks/results/lam-quality-<run>-<date>.md (or --out).
 """
 import argparse
 import datetime
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -40,15 +44,29 @@ def auroc(positive_hist, negative_hist):
     return float((p * (below + 0.5 * n)).sum() / (p.sum() * n.sum()))
 
 
-def split_quality(generator, images, label_files, batch=16):
-    """{'auroc', 'inside', 'outside', 'images'} of one split."""
+def guide_maps(generator):
+    """Maps of image files from a running guide (LAMGenerator)."""
     from lagnet_modules.data.images import read_image
+    return lambda files: generator.maps([read_image(f) for f in files])
+
+
+def saved_maps(data):
+    """Maps of image files as gen_lam.py --save-map wrote them for ``data`` (uint8 PNGs, the image's size)."""
+    import cv2
+
+    from lagnet_modules.data.layout import LamLayout
+    layout = LamLayout.from_data(data)
+    return lambda files: [cv2.imread(str(layout.path(f, 'map')), cv2.IMREAD_GRAYSCALE).astype(np.float32)
+                          for f in files]
+
+
+def split_quality(maps, images, label_files, batch=16):
+    """{'auroc', 'inside', 'outside', 'images'} of one split; ``maps``: image files -> raw maps."""
     pos, neg = np.zeros(256, np.int64), np.zeros(256, np.int64)
     inside, outside = [], []
     for k in range(0, len(images), batch):
-        ims = [(f, read_image(f)) for f in images[k:k + batch]]
-        ims = [(f, im) for f, im in ims if im is not None]
-        for (f, im), m in zip(ims, generator.maps([im for _, im in ims])):
+        files = images[k:k + batch]
+        for f, m in zip(files, maps(files)):
             q = np.clip(np.round(m), 0, 255).astype(np.int64)
             mask = box_mask(label_files[f], q.shape)
             pos += np.bincount(q[mask], minlength=256)
@@ -62,7 +80,9 @@ def split_quality(generator, images, label_files, batch=16):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--weights', required=True, help='the guide YOLOv5 checkpoint')
+    source = ap.add_mutually_exclusive_group(required=True)
+    source.add_argument('--weights', help='the guide YOLOv5 checkpoint')
+    source.add_argument('--saved-maps', action='store_true', help="score the data's saved raw maps (--save-map)")
     ap.add_argument('--data', required=True)
     ap.add_argument('--imgsz', type=int, default=640, help='guide inference size (as for gen_lam.py)')
     ap.add_argument('--device', default='')
@@ -76,22 +96,24 @@ def main(argv=None):
     from lagnet_modules.data.lam import LAMGenerator
     from lagnet_modules.paths import find_file
     d = check_dataset(str(find_file(opt.data, 'data')))
-    generator = LAMGenerator(opt.weights, opt.imgsz, opt.device)
+    maps = saved_maps(d) if opt.saved_maps else guide_maps(LAMGenerator(opt.weights, opt.imgsz, opt.device))
     rows = {}
     for split in dict.fromkeys(d[k] for k in ('train', 'val', 'test') if d.get(k)):
         name = next(k for k in ('train', 'val', 'test') if d.get(k) == split)
         images = list_images(split)[0]
-        rows[name] = split_quality(generator, images, dict(zip(images, img2label_paths(images))))
-    lines = [f'# LAM quality — guide {opt.weights}, {opt.data}, {opt.imgsz} px, {datetime.date.today().isoformat()}',
+        rows[name] = split_quality(maps, images, dict(zip(images, img2label_paths(images))))
+    what = 'saved maps' if opt.saved_maps else f'guide {opt.weights}, {opt.imgsz} px'
+    lines = [f'# LAM quality — {what}, {opt.data}, {datetime.date.today().isoformat()}',
              '', 'AUROC of the raw Eq. 1 map for pixels inside vs outside labelled boxes (0.5 = chance); mean map '
              '(0-255) inside and outside boxes.', '', '| split | images | AUROC | mean inside | mean outside |',
              '|---|---|---|---|---|']
     lines += [f"| {k} | {r['images']} | {r['auroc']:.3f} | {r['inside']:.1f} | {r['outside']:.1f} |"
               for k, r in rows.items()]
-    lines += ['', f"Command: `python benchmarks/lam_quality.py --weights {opt.weights} --data {opt.data} --imgsz "
-              f"{opt.imgsz}`", '']
+    command = ' '.join(argv if argv is not None else sys.argv[1:])
+    lines += ['', f"Command: `python benchmarks/lam_quality.py {command}`", '']
+    run = Path(opt.data).stem if opt.saved_maps else Path(opt.weights).parents[2].name
     out = Path(opt.out or Path(__file__).parent / 'results' /
-               f'lam-quality-{Path(opt.weights).parents[2].name}-{datetime.date.today().isoformat()}.md')
+               f'lam-quality-{run}-{datetime.date.today().isoformat()}.md')
     out.write_text('\n'.join(lines))
     print('\n'.join(lines))
     return rows

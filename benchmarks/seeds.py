@@ -11,6 +11,8 @@ control such as mobilenetv3-small-rgb.yaml) once on the images alone. LAM kinds:
             training LAMs from a guide that saw those images)
     gray    the guide's raw map alone, in grey (gen_lam --alpha 0 --beta 1 --colormap gray)
     blank   the image itself (--alpha 1 --beta 0): the same network with no location information
+    folds   out-of-fold guide LAMs (gen_lam --folds 2: two guides, the --guide-cfg on the same schedule, each
+            trained on half the training split, making the other half's LAMs; val/test LAMs from their mean map)
 
 Every model is validated on the test split. Reports mean ± std over seeds of test mAP@0.5 and mAP@0.5:0.95, and of
 the validation mAP@0.5 of the last 3 epochs (results.csv), and the epochs it took validation mAP@0.5 to reach 10 %
@@ -35,7 +37,8 @@ from lagnet_modules.paths import find_file
 
 LAMS = {'guide': ('guide LAMs', []),
         'gray': ('grey raw-map LAMs', ['--alpha', 0, '--beta', 1, '--colormap', 'gray']),
-        'blank': ('blank LAMs', ['--alpha', 1, '--beta', 0])}
+        'blank': ('blank LAMs', ['--alpha', 1, '--beta', 0]),
+        'folds': ('2-fold guide LAMs', None)}
 
 
 def val_curve(run):
@@ -82,7 +85,13 @@ def run_seed(seed, opt, root):
             '' if kind == 'guide' else f'-{kind}')  # blank LAMs do not depend on the guide: one folder for all seeds
         data[kind] = str(data_variant(opt.data, folder, run_dir / f'{Path(opt.data).stem}-{kind}.yaml'))
         if not (run_dir / f'gen_lam_{kind}.json').is_file():
-            pipeline.sh('gen_lam', '--weights', guide, '--data', data[kind], '--imgsz', opt.imgsz, *LAMS[kind][1],
+            if kind == 'folds':  # --train-args last: it takes the rest
+                source = ['--folds', 2, '--save-map', '--guide-cfg', opt.guide_cfg, '--guide-epochs', opt.epochs,
+                          '--seed', seed, '--project', run_dir / 'folds', '--train-args', '--imgsz', opt.imgsz,
+                          '--batch-size', opt.batch, '--workers', opt.workers, *pipeline.RECIPE, *opt.train_args]
+            else:
+                source = ['--weights', guide, *LAMS[kind][1]]
+            pipeline.sh('gen_lam', '--data', data[kind], '--imgsz', opt.imgsz, *source,
                         log=run_dir / f'gen_lam_{kind}.log')
     out = {}
     for name, cfg, kind in arms(opt):
@@ -140,7 +149,8 @@ def main(argv=None):
         r = [results[s][key] for s in opt.seeds]
         lines.append(f"| {text} | {r[0]['params'] / 1e6:.2f}M | {fmt([x['mAP50'] for x in r])} | "
                      f"{fmt([x['mAP50-95'] for x in r])} | {fmt([x['last3_val_mAP50'] for x in r])} | "
-                     f"{fmt([x['start_epochs'] for x in r], scale=1)} | " + ', '.join(f"{100 * x['mAP50']:.1f}" for x in r) + ' |')
+                     f"{fmt([x['start_epochs'] for x in r], scale=1)} | "
+                     + ', '.join(f"{100 * x['mAP50']:.1f}" for x in r) + ' |')
     classes = list(results[opt.seeds[0]]['guide']['classes'])
     lines += ['', '| mAP@0.5 per class | ' + ' | '.join(models.values()) + ' |', '|---|' + '---|' * len(models)]
     for c in classes:

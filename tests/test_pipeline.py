@@ -86,3 +86,24 @@ def test_lams_stage_writes_then_reuses(tmp_path, capsys):
     assert (tmp_path / 'ds' / 'lams' / 'train' / 'a.png').is_file() and (tmp_path / 'run' / 'gen_lam.json').is_file()
     pipeline.lams(guide, opt, tmp_path / 'run')
     assert 'reusing LAMs of' in capsys.readouterr().out
+
+
+def test_lam_quality_scores_saved_maps(tmp_path):
+    """AUROC of saved raw maps (gen_lam --save-map, where the layout puts them): 1 when the map is bright exactly
+    inside the box, 0 when inverted."""
+    import cv2
+    import numpy as np
+    lq = benchmark('lam_quality')
+    (tmp_path / 'images' / 'test').mkdir(parents=True)
+    (tmp_path / 'labels' / 'test').mkdir(parents=True)
+    cv2.imwrite(str(tmp_path / 'images' / 'test' / 'a.png'), np.zeros((8, 8, 3), np.uint8))
+    (tmp_path / 'labels' / 'test' / 'a.txt').write_text('0 0.25 0.5 0.5 1.0\n')  # the left half
+    data = {'path': str(tmp_path), 'lams': 'lams'}
+    image = str(tmp_path / 'images' / 'test' / 'a.png')
+    label = {image: str(tmp_path / 'labels' / 'test' / 'a.txt')}
+    (tmp_path / 'lams_maps' / 'test').mkdir(parents=True)
+    for left, expected in ((200, 1.0), (0, 0.0)):
+        m = np.full((8, 8), 200 - left, np.uint8)
+        m[:, :4] = left
+        cv2.imwrite(str(tmp_path / 'lams_maps' / 'test' / 'a.png'), m)
+        assert lq.split_quality(lq.saved_maps(data), [image], label)['auroc'] == expected

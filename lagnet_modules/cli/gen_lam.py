@@ -105,7 +105,7 @@ def fold_guides(data, folds, guide_cfg, epochs, train_args, project='runs/folds'
 
 def run(weights=None, data=None, source=None, out=None, imgsz=640, batch=16, device='', alpha=0.5, beta=0.5,
         colormap='jet', score='obj', save_map=False, folds=0, guide_cfg='yolov5s.yaml', guide_epochs=100,
-        train_args=(), project='runs/folds'):
+        train_args=(), project='runs/folds', seed=0):
     """Write the LAMs; returns (jobs written, images skipped as unreadable)."""
     if data:
         jobs, manifests, nc = jobs_from_data(data, save_map)
@@ -114,7 +114,7 @@ def run(weights=None, data=None, source=None, out=None, imgsz=640, batch=16, dev
     if folds:
         if not data:
             raise common.UsageError('--folds needs --data: the folds are cut from its training split')
-        fold_of, weights = fold_guides(data, folds, guide_cfg, guide_epochs, list(train_args), project)
+        fold_of, weights = fold_guides(data, folds, guide_cfg, guide_epochs, list(train_args), project, seed)
         generators = [LAMGenerator(w, imgsz, device, alpha, beta, colormap, score, batch) for w in weights]
         mean = MeanOfGuides(generators)
         source_of = [generators[fold_of[os.path.abspath(f)]] if os.path.abspath(f) in fold_of else mean
@@ -180,6 +180,7 @@ def parse_opt(argv=None):
     ap.add_argument('--guide-cfg', default='yolov5s.yaml', help='with --folds: the fold guides\' model')
     ap.add_argument('--guide-epochs', type=int, default=100, help='with --folds: their epochs')
     ap.add_argument('--project', default='runs/folds', help='with --folds: where the fold guides train')
+    ap.add_argument('--seed', type=int, default=0, help='with --folds: seed of the fold split and of the guides')
     ap.add_argument('--train-args', nargs=argparse.REMAINDER, default=[], help='with --folds: more train.py flags '
                     '(last)')
     opt = ap.parse_args(argv)
