@@ -52,16 +52,6 @@ def first_epoch(curve, level=0.1):
     return next((i + 1 for i, v in enumerate(curve) if v >= level), len(curve) + 1)
 
 
-def data_variant(data, lams, out):
-    """``data`` with its own ``lams:`` folder name, written to ``out``."""
-    d = yaml.safe_load(find_file(data, 'data').read_text())
-    d['path'] = str(Path(d['path']).resolve())
-    d['lams'] = lams
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(yaml.safe_dump(d, sort_keys=False))
-    return out
-
-
 def input_channels(cfg):
     return yaml.safe_load(find_file(cfg, 'models').read_text()).get('ch', 3)
 
@@ -83,7 +73,7 @@ def run_seed(seed, opt, root):
     for kind in {k for _, _, k in arms(opt)} - {None}:
         folder = f'lams-{opt.name}-blank' if kind == 'blank' else f'lams-{opt.name}-seed{seed}' + (
             '' if kind == 'guide' else f'-{kind}')  # blank LAMs do not depend on the guide: one folder for all seeds
-        data[kind] = str(data_variant(opt.data, folder, run_dir / f'{Path(opt.data).stem}-{kind}.yaml'))
+        data[kind] = pipeline.with_lams(opt.data, folder, run_dir / f'{Path(opt.data).stem}-{kind}.yaml')
         if not (run_dir / f'gen_lam_{kind}.json').is_file():
             if kind == 'folds':  # --train-args last: it takes the rest
                 source = ['--folds', 2, '--save-map', '--guide-cfg', opt.guide_cfg, '--guide-epochs', opt.epochs,

@@ -79,7 +79,8 @@ def train(run_dir, name, cfg, opt, epochs, threads=None):
         return best
     sh('train', '--cfg', cfg, '--data', opt.data, '--epochs', epochs, '--imgsz', opt.imgsz, '--batch-size', opt.batch,
        '--workers', opt.workers, '--seed', opt.seed, '--project', run_dir, '--name', name, '--exist-ok',
-       *(['--device', opt.device] if opt.device else []), *RECIPE, *opt.train_args, log=run_dir / f'{name}.log', threads=threads)
+       *(['--device', opt.device] if opt.device else []), *RECIPE, *opt.train_args, log=run_dir / f'{name}.log',
+       threads=threads)
     return best
 
 
@@ -103,18 +104,24 @@ def lams(guide, opt, run_dir, blank=False):
        log=run_dir / f"gen_lam{'_blank' if blank else ''}.log")
 
 
-def blank_data(opt, run_dir):
-    """``opt`` with its data YAML copied to ``run_dir`` and its ``lams:`` folder suffixed ``-blank``."""
+def with_lams(data, lams, out):
+    """A copy of the data YAML ``data`` at ``out`` whose ``lams:`` is ``lams`` (a function of the old value, or a
+    value); its ``path:`` is made absolute. Returns ``out`` as a string."""
     import yaml
 
     from ..data.layout import DEFAULT
     from .common import data_yaml
-    d = data_yaml(opt.data)
-    d['lams'] = f"{str(d.get('lams') or DEFAULT).rstrip('/')}-blank"
-    out = run_dir / f'{Path(opt.data).stem}-blank.yaml'
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(yaml.safe_dump(d, sort_keys=False))
-    return argparse.Namespace(**{**vars(opt), 'data': str(out)})
+    d = data_yaml(data)
+    d['lams'] = lams(str(d.get('lams') or DEFAULT).rstrip('/')) if callable(lams) else lams
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(yaml.safe_dump(d, sort_keys=False))
+    return str(out)
+
+
+def blank_data(opt, run_dir):
+    """``opt`` with its data YAML copied to ``run_dir`` and its ``lams:`` folder suffixed ``-blank``."""
+    out = with_lams(opt.data, lambda lams: f'{lams}-blank', run_dir / f'{Path(opt.data).stem}-blank.yaml')
+    return argparse.Namespace(**{**vars(opt), 'data': out})
 
 
 def validate(weights, name, opt, run_dir):
