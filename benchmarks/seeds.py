@@ -68,9 +68,10 @@ def arms(opt):
 def run_seed(seed, opt, root):
     run_dir = root / f'seed{seed}'
     common = argparse.Namespace(**{**vars(opt), 'seed': seed})
-    guide = pipeline.train(run_dir, 'guide', opt.guide_cfg, common, opt.epochs)
+    guide = run_dir / 'guide' / 'weights' / 'best.pt' if opt.tabulate else pipeline.train(
+        run_dir, 'guide', opt.guide_cfg, common, opt.epochs)
     data = {None: opt.data}
-    for kind in {k for _, _, k in arms(opt)} - {None}:
+    for kind in set() if opt.tabulate else {k for _, _, k in arms(opt)} - {None}:
         folder = f'lams-{opt.name}-blank' if kind == 'blank' else f'lams-{opt.name}-seed{seed}' + (
             '' if kind == 'guide' else f'-{kind}')  # blank LAMs do not depend on the guide: one folder for all seeds
         data[kind] = pipeline.with_lams(opt.data, folder, run_dir / f'{Path(opt.data).stem}-{kind}.yaml')
@@ -85,9 +86,11 @@ def run_seed(seed, opt, root):
                         log=run_dir / f'gen_lam_{kind}.log')
     out = {}
     for name, cfg, kind in arms(opt):
-        weights = guide if name == 'guide' else pipeline.train(
-            run_dir, name, cfg, argparse.Namespace(**{**vars(common), 'data': data[kind]}), opt.epochs)
-        m = pipeline.validate(weights, name, argparse.Namespace(**{**vars(common), 'data': data[kind]}), run_dir)
+        if opt.tabulate and not (run_dir / 'val' / name / 'metrics.json').is_file():
+            continue
+        arm = argparse.Namespace(**{**vars(common), 'data': data.get(kind)})  # tabulating: every stage is finished
+        weights = guide if name == 'guide' else pipeline.train(run_dir, name, cfg, arm, opt.epochs)
+        m = pipeline.validate(weights, name, arm, run_dir)
         out[name] = {'mAP50': m['all']['mAP50'], 'mAP50-95': m['all']['mAP50-95'], 'params': m['params'],
                      'last3_val_mAP50': float(np.mean(val_curve(Path(weights).parents[1])[-3:])),
                      'start_epochs': first_epoch(val_curve(Path(weights).parents[1])),
@@ -121,13 +124,15 @@ def main(argv=None):
     ap.add_argument('--device', default='')
     ap.add_argument('--name', help='default <data>-<guide>-<epochs>e')
     ap.add_argument('--out', help='table name (default seeds-<name>)')
+    ap.add_argument('--tabulate', action='store_true', help='train nothing: tabulate the arms finished on every seed')
     ap.add_argument('--train-args', nargs=argparse.REMAINDER, default=[])
     opt = ap.parse_args(argv)
     opt.name = opt.name or f'{Path(opt.data).stem}-{Path(opt.guide_cfg).stem}-{opt.epochs}e'
     lagnet_modules.install()
     root = Path('runs') / 'seeds' / opt.name
     results = {seed: run_seed(seed, opt, root) for seed in opt.seeds}
-    models = {name: label(name, cfg, kind) for name, cfg, kind in arms(opt)}
+    models = {name: label(name, cfg, kind) for name, cfg, kind in arms(opt)
+              if all(name in results[s] for s in opt.seeds)}
     lines = [f'# Seeds — {opt.data}, {opt.epochs} epochs, {opt.imgsz} px, batch {opt.batch}, '
              f'{datetime.date.today().isoformat()}', '',
              f'Seeds {opt.seeds}; test split; mean ± std (sample std) over seeds, in %. Last 3: mean validation '
