@@ -29,15 +29,15 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 import lagnet_modules
 from lagnet_modules.cli import pipeline
+from lagnet_modules.cli.common import input_channels
 from lagnet_modules.paths import find_file
 
 LAMS = {'guide': ('guide LAMs', []),
         'gray': ('grey raw-map LAMs', ['--alpha', 0, '--beta', 1, '--colormap', 'gray']),
-        'blank': ('blank LAMs', ['--alpha', 1, '--beta', 0]),
+        'blank': ('blank LAMs', pipeline.BLANK),
         'folds': ('2-fold guide LAMs', None)}
 
 
@@ -52,16 +52,13 @@ def first_epoch(curve, level=0.1):
     return next((i + 1 for i, v in enumerate(curve) if v >= level), len(curve) + 1)
 
 
-def input_channels(cfg):
-    return yaml.safe_load(find_file(cfg, 'models').read_text()).get('ch', 3)
-
-
 def arms(opt):
     """(run name, cfg, LAM kind or None) for every model this invocation compares, the guide first."""
     out = [('guide', opt.guide_cfg, None)]
     for cfg in opt.cfg:
         stem = Path(cfg).stem
-        out += [(f'{stem}-{k}', cfg, k) for k in opt.lams] if input_channels(cfg) == 6 else [(stem, cfg, None)]
+        six = input_channels(find_file(cfg, 'models')) == 6
+        out += [(f'{stem}-{k}', cfg, k) for k in opt.lams] if six else [(stem, cfg, None)]
     return out
 
 

@@ -70,6 +70,7 @@ def command_line(record):
 
 
 RECIPE = ['--hyp', 'hyp.lagnet.yaml', '--cos-lr']  # one recipe for guide and LAGNet (the paper's); --train-args override
+BLANK = ['--alpha', 1, '--beta', 0]  # gen_lam flags of a blank LAM: the image itself, no location information
 
 
 def train(run_dir, name, cfg, opt, epochs, threads=None):
@@ -100,7 +101,7 @@ def lams(guide, opt, run_dir, blank=False):
         print(f"reusing LAMs of {', '.join(str(m.parent) for m in sorted(manifests))}")
         return
     sh('gen_lam', '--weights', guide, '--data', opt.data, '--imgsz', opt.imgsz,
-       *(['--alpha', 1, '--beta', 0] if blank else []), *(['--device', opt.device] if opt.device else []),
+       *(BLANK if blank else []), *(['--device', opt.device] if opt.device else []),
        log=run_dir / f"gen_lam{'_blank' if blank else ''}.log")
 
 
@@ -168,7 +169,7 @@ def parse_opt(argv=None):
     ap.add_argument('--workers', type=int, default=8)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--device', default='')
-    ap.add_argument('--blank', action='store_true', help='also train each --cfg on blank LAMs (no location information)')
+    ap.add_argument('--blank', action='store_true', help='also train each --cfg on blank LAMs (no location info)')
     ap.add_argument('--jobs', type=int, default=1, help='LAGNet trainings at once, each on cpu_count/jobs threads')
     ap.add_argument('--name', help='run folder under runs/pipeline (default <data>-<cfgs>)')
     ap.add_argument('--train-args', nargs=argparse.REMAINDER, default=[], help='extra train.py flags (last)')
