@@ -1,6 +1,7 @@
 """Write a small, seeded, YOLO-format dataset of steel-like surfaces with strip, weak and compact defects.
 
-    python data/scripts/make_synthetic.py --out datasets/synthetic [--n 300] [--imgsz 128] [--contrast 14] [--seed 0]
+    python data/scripts/make_synthetic.py --out datasets/synthetic [--n 300] [--imgsz 128] [--contrast 14]
+        [--scratch-width 1.5 3] [--seed 0]
 
 Classes: 0 scratch (long thin strip, aspect ratio >= 8, any orientation), 1 patch (weak, low-contrast blob,
 contrast settable), 2 spot (compact dark spot). Splits train/val/test = 70/15/15 %. Images are PNG (JPEG would
@@ -25,8 +26,8 @@ def surface(rng, s):
     return 128 + shade + np.repeat(streaks, s, 1) + grain
 
 
-def scratch(rng, im, s):
-    width = rng.uniform(1.5, 3.0)
+def scratch(rng, im, s, widths=(1.5, 3.0)):
+    width = rng.uniform(*widths)
     length = rng.uniform(max(0.35 * s, 8 * width), 0.8 * s)
     angle, (cx, cy) = rng.uniform(0, math.pi), rng.uniform(0.25 * s, 0.75 * s, 2)
     d, n = np.array([math.cos(angle), math.sin(angle)]), np.array([-math.sin(angle), math.cos(angle)])
@@ -57,11 +58,11 @@ def spot(rng, im, s):
     return np.array([[cx - r, cy - r], [cx + r, cy + r]])
 
 
-def make_image(rng, s, contrast):
+def make_image(rng, s, contrast, scratch_widths=(1.5, 3.0)):
     im, labels = surface(rng, s), []
     for _ in range(rng.integers(1, 4)):
         cls = int(rng.integers(0, len(NAMES)))
-        pts = scratch(rng, im, s) if cls == 0 else patch(rng, im, s, contrast) if cls == 1 else spot(rng, im, s)
+        pts = scratch(rng, im, s, scratch_widths) if cls == 0 else patch(rng, im, s, contrast) if cls == 1 else spot(rng, im, s)
         (x1, y1), (x2, y2) = np.clip(pts.min(0), 0, s), np.clip(pts.max(0), 0, s)
         labels.append((cls, (x1 + x2) / 2 / s, (y1 + y2) / 2 / s, (x2 - x1) / s, (y2 - y1) / s))
     im = np.clip(im, 0, 255).astype(np.uint8)
@@ -74,6 +75,8 @@ def main(argv=None):
     ap.add_argument('--n', type=int, default=300, help='number of images in all splits')
     ap.add_argument('--imgsz', type=int, default=128, help='square image size in pixels')
     ap.add_argument('--contrast', type=float, default=14, help='grey-level amplitude of the weak patches')
+    ap.add_argument('--scratch-width', type=float, nargs=2, default=(1.5, 3.0), metavar=('MIN', 'MAX'),
+                    help='scratch width range in pixels (length: 35-80 %% of the image, aspect ratio >= 8)')
     ap.add_argument('--seed', type=int, default=0)
     opt = ap.parse_args(argv)
     rng, out = np.random.default_rng(opt.seed), Path(opt.out)
@@ -81,7 +84,7 @@ def main(argv=None):
     boxes = 0
     for i in range(opt.n):
         split = 'train' if i < n_train else 'val' if i < n_train + n_val else 'test'
-        im, labels = make_image(rng, opt.imgsz, opt.contrast)
+        im, labels = make_image(rng, opt.imgsz, opt.contrast, opt.scratch_width)
         for d in ('images', 'labels'):
             (out / d / split).mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(out / 'images' / split / f'syn_{i:05d}.png'), im)
