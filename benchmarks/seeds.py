@@ -16,7 +16,8 @@ control such as mobilenetv3-small-rgb.yaml) once on the images alone. LAM kinds:
 
 Every model is validated on the test split. Reports mean ± std over seeds of test mAP@0.5 and mAP@0.5:0.95, and of
 the validation mAP@0.5 of the last 3 epochs (results.csv), and the epochs it took validation mAP@0.5 to reach 10 %
-(the slow start, H1), beside each seed's numbers, then per class. Runs live in
+(the slow start, H1), beside each seed's numbers, then per class, then the mean validation curve at each quarter
+of the schedule. Runs live in
 runs/seeds/<data>-<guide>-<epochs>e/seed<N>/<cfg>-<lams>; finished stages are reused, so arms can be added later
 (or trained by parallel invocations once the seeds' guides and LAMs exist) and the table rebuilt from all of them.
 Writes benchmarks/results/seeds-<name>-<date>.md.
@@ -50,6 +51,12 @@ def val_curve(run):
 def first_epoch(curve, level=0.1):
     """Epochs until validation mAP@0.5 first reaches ``level`` (how slow the start is; len + 1 if never)."""
     return next((i + 1 for i, v in enumerate(curve) if v >= level), len(curve) + 1)
+
+
+def quarters(curve):
+    """Validation mAP@0.5 at 1/4, 1/2, 3/4 and the end of the schedule: whether a model is still climbing, and
+    where two models' curves cross (what a longer schedule would show)."""
+    return [curve[max(round(q * len(curve)), 1) - 1] for q in (0.25, 0.5, 0.75, 1)]
 
 
 def arms(opt):
@@ -91,6 +98,7 @@ def run_seed(seed, opt, root):
         out[name] = {'mAP50': m['all']['mAP50'], 'mAP50-95': m['all']['mAP50-95'], 'params': m['params'],
                      'last3_val_mAP50': float(np.mean(val_curve(Path(weights).parents[1])[-3:])),
                      'start_epochs': first_epoch(val_curve(Path(weights).parents[1])),
+                     'val_quarters': quarters(val_curve(Path(weights).parents[1])),
                      'classes': {c: v['mAP50'] for c, v in m['classes'].items()}}
     return out
 
@@ -148,6 +156,11 @@ def main(argv=None):
     for c in classes:
         lines.append(f'| {c} | ' + ' | '.join(fmt([results[s][k]['classes'].get(c, float('nan')) for s in opt.seeds])
                                               for k in models) + ' |')
+    lines += ['', '| validation mAP@0.5 at epoch | ' + ' | '.join(models.values()) + ' |', '|---|' + '---|' * len(models)]
+    for i, q in enumerate(('1/4', '1/2', '3/4', 'end')):
+        epoch = max(round((i + 1) / 4 * opt.epochs), 1)
+        lines.append(f'| {epoch} ({q}) | ' + ' | '.join(fmt([results[s][k]['val_quarters'][i] for s in opt.seeds])
+                                                         for k in models) + ' |')
     command = ' '.join(argv if argv is not None else sys.argv[1:])
     lines += ['', f'Reproduce: `python benchmarks/seeds.py {command}`', '']
     out = Path(__file__).parent / 'results' / f"{opt.out or 'seeds-' + opt.name}-{datetime.date.today().isoformat()}.md"

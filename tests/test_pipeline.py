@@ -107,3 +107,13 @@ def test_lam_quality_scores_saved_maps(tmp_path):
         m[:, :4] = left
         cv2.imwrite(str(tmp_path / 'lams_maps' / 'test' / 'a.png'), m)
         assert lq.split_quality(lq.saved_maps(data), [image], label)['auroc'] == expected
+
+
+def test_seeds_curve_summaries():
+    """seeds.py's start (epochs to 10 % validation mAP@0.5) and the curve at each quarter of the schedule."""
+    seeds = benchmark('seeds')
+    curve = [0.0, 0.02, 0.08, 0.12, 0.2, 0.25, 0.3, 0.31]
+    assert seeds.first_epoch(curve) == 4
+    assert seeds.first_epoch([0.0, 0.05]) == 3  # never reached: one past the schedule
+    assert seeds.quarters(curve) == [0.02, 0.12, 0.25, 0.31]
+    assert seeds.quarters([0.4]) == [0.4] * 4
