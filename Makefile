@@ -42,5 +42,5 @@ demo: install datasets/demo/images
 		--epochs $(DEMO_EPOCHS) --imgsz 128 --batch 8 --workers 1 --blank --jobs 2 --name demo --train-args --hyp hyp.quick.yaml
 	$(PYTHON) detect.py --weights runs/pipeline/demo/dual-cspdarknet-lgb-scem-n/weights/best.pt \
 		--source datasets/demo/images/test --imgsz 128 --line-thickness 1 --project runs/pipeline/demo \
-		--name detect --exist-ok > runs/pipeline/demo/detect.log 2>&1
-	@echo "Annotated test images: runs/pipeline/demo/detect/ (LAGNet, LAMs made on the fly by the guide)"
+		--name detect --exist-ok --save-lam > runs/pipeline/demo/detect.log 2>&1
+	@echo "Annotated test images: runs/pipeline/demo/detect/ (LAGNet; the LAMs it read, made on the fly by the guide, in lams/)"
