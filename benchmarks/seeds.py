@@ -95,10 +95,10 @@ def run_seed(seed, opt, root):
         arm = argparse.Namespace(**{**vars(common), 'data': data.get(kind)})  # tabulating: every stage is finished
         weights = guide if name == 'guide' else pipeline.train(run_dir, name, cfg, arm, opt.epochs)
         m = pipeline.validate(weights, name, arm, run_dir)
+        curve = val_curve(Path(weights).parents[1])
         out[name] = {'mAP50': m['all']['mAP50'], 'mAP50-95': m['all']['mAP50-95'], 'params': m['params'],
-                     'last3_val_mAP50': float(np.mean(val_curve(Path(weights).parents[1])[-3:])),
-                     'start_epochs': first_epoch(val_curve(Path(weights).parents[1])),
-                     'val_quarters': quarters(val_curve(Path(weights).parents[1])),
+                     'last3_val_mAP50': float(np.mean(curve[-3:])), 'start_epochs': first_epoch(curve),
+                     'val_quarters': quarters(curve),
                      'classes': {c: v['mAP50'] for c, v in m['classes'].items()}}
     return out
 

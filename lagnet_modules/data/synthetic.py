@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 NAMES = ['scratch', 'patch', 'spot']
+SCRATCH_WIDTHS = (1.5, 3.0)  # pixels; make_synthetic.py --scratch-width
 
 
 def surface(rng, s):
@@ -26,7 +27,7 @@ def surface(rng, s):
     return 128 + shade + np.repeat(streaks, s, 1) + grain
 
 
-def scratch(rng, im, s, widths=(1.5, 3.0)):
+def scratch(rng, im, s, widths=SCRATCH_WIDTHS):
     width = rng.uniform(*widths)
     length = rng.uniform(max(0.35 * s, 8 * width), 0.8 * s)
     angle, (cx, cy) = rng.uniform(0, math.pi), rng.uniform(0.25 * s, 0.75 * s, 2)
@@ -58,11 +59,12 @@ def spot(rng, im, s):
     return np.array([[cx - r, cy - r], [cx + r, cy + r]])
 
 
-def make_image(rng, s, contrast, scratch_widths=(1.5, 3.0)):
+def make_image(rng, s, contrast, scratch_widths=SCRATCH_WIDTHS):
     im, labels = surface(rng, s), []
     for _ in range(rng.integers(1, 4)):
         cls = int(rng.integers(0, len(NAMES)))
-        pts = scratch(rng, im, s, scratch_widths) if cls == 0 else patch(rng, im, s, contrast) if cls == 1 else spot(rng, im, s)
+        pts = (scratch(rng, im, s, scratch_widths) if cls == 0 else patch(rng, im, s, contrast) if cls == 1 else
+               spot(rng, im, s))
         (x1, y1), (x2, y2) = np.clip(pts.min(0), 0, s), np.clip(pts.max(0), 0, s)
         labels.append((cls, (x1 + x2) / 2 / s, (y1 + y2) / 2 / s, (x2 - x1) / s, (y2 - y1) / s))
     im = np.clip(im, 0, 255).astype(np.uint8)
@@ -75,7 +77,7 @@ def main(argv=None):
     ap.add_argument('--n', type=int, default=300, help='number of images in all splits')
     ap.add_argument('--imgsz', type=int, default=128, help='square image size in pixels')
     ap.add_argument('--contrast', type=float, default=14, help='grey-level amplitude of the weak patches')
-    ap.add_argument('--scratch-width', type=float, nargs=2, default=(1.5, 3.0), metavar=('MIN', 'MAX'),
+    ap.add_argument('--scratch-width', type=float, nargs=2, default=SCRATCH_WIDTHS, metavar=('MIN', 'MAX'),
                     help='scratch width range in pixels (length: 35-80 %% of the image, aspect ratio >= 8)')
     ap.add_argument('--seed', type=int, default=0)
     opt = ap.parse_args(argv)
