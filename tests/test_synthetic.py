@@ -25,3 +25,23 @@ def test_scratch_width_painted():
     OpenCV's anti-aliased edge adds about a pixel to each, so the ratio is below 4 / 1.5."""
     (_, thin), (_, thick) = painted(1.5), painted(4.0)
     assert 1.5 < thick / thin < 4 / 1.5
+
+
+def test_bad_scratch_width_is_one_line_and_writes_nothing(tmp_path):
+    import subprocess
+    import sys
+    from lagnet_modules.paths import CHECKOUT
+    r = subprocess.run([sys.executable, 'data/scripts/make_synthetic.py', '--out', tmp_path / 'ds', '--n', '3',
+                        '--scratch-width', '5', '3'], cwd=CHECKOUT, capture_output=True, text=True)
+    assert r.returncode == 2 and 'needs 0 < MIN <= MAX' in r.stderr and 'Traceback' not in r.stderr
+    assert not (tmp_path / 'ds').exists()
+
+
+def test_train_names_the_command_that_makes_missing_images(tmp_path):
+    from lagnet_modules.cli.common import UsageError, require_images
+    data = tmp_path / 'd.yaml'
+    data.write_text('# make it: python data/scripts/make_synthetic.py --out nowhere\n'
+                    f"path: {tmp_path / 'nowhere'}\ntrain: images/train\nval: images/val\nnames: {{0: a}}\n")
+    with pytest.raises(UsageError, match='no training images at .*nowhere/images/train; make them first: '
+                                         'python data/scripts/make_synthetic.py --out nowhere'):
+        require_images(data)

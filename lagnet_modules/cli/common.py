@@ -89,6 +89,20 @@ def data_yaml(data):
     return resolve_data_path(yaml.safe_load(find_file(data, 'data').read_text()) or {})
 
 
+def require_images(data):
+    """Stop with one line if the training images a data YAML names are not there (stock YOLOv5 raises 'Dataset not
+    found'), naming the command in the YAML's comments that makes them."""
+    d = data_yaml(data)
+    root = Path(d.get('path') or '')
+    for entry in d['train'] if isinstance(d.get('train'), list) else [d.get('train') or '']:
+        if not (root / entry).exists():
+            text = find_file(data, 'data').read_text()
+            made_by = next((line[line.index('python'):] for line in text.splitlines()
+                            if line.startswith('#') and 'python' in line), None)
+            raise UsageError(f'{data}: no training images at {root / entry}; '
+                             + (f'make them first: {made_by}' if made_by else 'make the dataset first'))
+
+
 def require(argv, **hints):
     """Stop with one clear line for the first required flag missing from argv (``data='e.g. --data neu.yaml'``)."""
     for name, hint in hints.items():

@@ -82,6 +82,7 @@ def parse(argv):
         raise common.UsageError('--data is required, e.g. --data neu.yaml (make it with python data/scripts/'
                                 'prepare_neu.py) or --data synthetic.yaml (python data/scripts/make_synthetic.py)')
     opt.data = str(find_file(opt.data, 'data'))
+    common.require_images(opt.data)
     if opt.cfg:
         opt.cfg = str(find_file(opt.cfg, 'models'))
     ch = common.input_channels(opt.cfg, opt.weights)

@@ -81,6 +81,8 @@ def main(argv=None):
                     help='scratch width range in pixels (length: 35-80 %% of the image, aspect ratio >= 8)')
     ap.add_argument('--seed', type=int, default=0)
     opt = ap.parse_args(argv)
+    if not 0 < opt.scratch_width[0] <= opt.scratch_width[1]:
+        ap.error(f'--scratch-width {opt.scratch_width[0]:g} {opt.scratch_width[1]:g}: needs 0 < MIN <= MAX (pixels)')
     rng, out = np.random.default_rng(opt.seed), Path(opt.out)
     n_train, n_val = round(0.7 * opt.n), round(0.15 * opt.n)
     boxes = 0
