@@ -82,7 +82,6 @@ def parse(argv):
         raise common.UsageError('--data is required, e.g. --data neu.yaml (make it with python data/scripts/'
                                 'prepare_neu.py) or --data synthetic.yaml (python data/scripts/make_synthetic.py)')
     opt.data = str(find_file(opt.data, 'data'))
-    common.require_images(opt.data)
     if opt.cfg:
         opt.cfg = str(find_file(opt.cfg, 'models'))
     ch = common.input_channels(opt.cfg, opt.weights)
@@ -104,6 +103,8 @@ def run(argv, callbacks=None):
     import yolov5.train as stock
     from yolov5.utils.callbacks import Callbacks
     opt, extra, ch, data = parse(argv)
+    if not opt.resume:
+        common.require_images(data)
     spec = PairSpec.of(ch, common.data_yaml(data) if data else None)
     with building_pairs(spec), compat.building_models(backbone_loader(extra.backbone_weights)
                                                        if extra.backbone_weights else None):
