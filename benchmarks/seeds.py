@@ -13,6 +13,8 @@ control such as mobilenetv3-small-rgb.yaml) once on the images alone. LAM kinds:
     blank   the image itself (--alpha 1 --beta 0): the same network with no location information
     folds   out-of-fold guide LAMs (gen_lam --folds 2: two guides, the --guide-cfg on the same schedule, each
             trained on half the training split, making the other half's LAMs; val/test LAMs from their mean map)
+    dropout the guide LAMs, trained with hyp lam_dropout 0.5: each training image's LAM is replaced by the image
+            itself with probability 0.5, so the image branch cannot lean on the guide's map alone
 
 Every model is validated on the test split. Reports mean ± std over seeds of test mAP@0.5 and mAP@0.5:0.95, and of
 the validation mAP@0.5 of the last 3 epochs (results.csv), and the epochs it took validation mAP@0.5 to reach 10 %
@@ -39,7 +41,10 @@ from lagnet_modules.paths import find_file
 LAMS = {'guide': ('guide LAMs', []),
         'gray': ('grey raw-map LAMs', ['--alpha', 0, '--beta', 1, '--colormap', 'gray']),
         'blank': ('blank LAMs', pipeline.BLANK),
-        'folds': ('2-fold guide LAMs', None)}
+        'folds': ('2-fold guide LAMs', None),
+        'dropout': ('guide LAMs, lam_dropout 0.5', None)}
+TRAINS_ON = {'dropout': 'guide'}  # kinds that read another kind's LAMs, with their own training hyp
+HYP = {'dropout': {'lam_dropout': 0.5}}
 
 
 def val_curve(run):
@@ -59,6 +64,17 @@ def quarters(curve):
     return [curve[max(round(q * len(curve)), 1) - 1] for q in (0.25, 0.5, 0.75, 1)]
 
 
+def with_hyp(train_args, values, out):
+    """The hyp file ``train_args`` train with (the last --hyp, else the recipe's), with ``values`` set, at ``out``."""
+    import yaml
+    args = [*pipeline.RECIPE, *train_args]
+    name = [value for flag, value in zip(args, args[1:]) if flag == '--hyp'][-1]
+    hyp = yaml.safe_load(find_file(name, 'data/hyps').read_text())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(yaml.safe_dump({**hyp, **values}, sort_keys=False))
+    return str(out)
+
+
 def arms(opt):
     """(run name, cfg, LAM kind or None) for every model this invocation compares, the guide first."""
     out = [('guide', opt.guide_cfg, None)]
@@ -75,7 +91,7 @@ def run_seed(seed, opt, root):
     guide = run_dir / 'guide' / 'weights' / 'best.pt' if opt.tabulate else pipeline.train(
         run_dir, 'guide', opt.guide_cfg, common, opt.epochs)
     data = {None: opt.data}
-    for kind in set() if opt.tabulate else {k for _, _, k in arms(opt)} - {None}:
+    for kind in set() if opt.tabulate else {TRAINS_ON.get(k, k) for _, _, k in arms(opt)} - {None}:
         folder = f'lams-{opt.name}-blank' if kind == 'blank' else f'lams-{opt.name}-seed{seed}' + (
             '' if kind == 'guide' else f'-{kind}')  # blank LAMs do not depend on the guide: one folder for all seeds
         data[kind] = pipeline.with_lams(opt.data, folder, run_dir / f'{Path(opt.data).stem}-{kind}.yaml')
@@ -92,7 +108,11 @@ def run_seed(seed, opt, root):
     for name, cfg, kind in arms(opt):
         if opt.tabulate and not (run_dir / 'val' / name / 'metrics.json').is_file():
             continue
-        arm = argparse.Namespace(**{**vars(common), 'data': data.get(kind)})  # tabulating: every stage is finished
+        # tabulating: every stage is finished
+        arm = argparse.Namespace(**{**vars(common), 'data': data.get(TRAINS_ON.get(kind, kind))})
+        if kind in HYP and not opt.tabulate:
+            arm.train_args = [*opt.train_args, '--hyp', with_hyp(opt.train_args, HYP[kind],
+                                                                 run_dir / f'hyp-{kind}.yaml')]
         weights = guide if name == 'guide' else pipeline.train(run_dir, name, cfg, arm, opt.epochs)
         m = pipeline.validate(weights, name, arm, run_dir)
         curve = val_curve(Path(weights).parents[1])

@@ -171,3 +171,45 @@ def test_validation_downscale_keeps_pairs_aligned_and_matches_stock(dataset_root
     for i in range(len(pair)):
         x = pair[i][0]
         assert torch.equal(x[:3], x[3:]) and torch.equal(x[:3], stock[i][0])
+
+
+NO_AUGMENT = dict(HYP_ALL_GEOMETRY, mosaic=0.0, mixup=0.0, degrees=0, translate=0, scale=0, shear=0, perspective=0,
+                  flipud=0, fliplr=0)
+
+
+@pytest.mark.parametrize('cache', [False, 'ram'])
+def test_lam_dropout_blanks_whole_lams_in_training_only_and_never_the_cache(tmp_path, cache):
+    root = make_dataset(tmp_path / 'ds', lam_copy=False)
+    path = str(root / 'images' / 'train')
+    plain = PairedImagesAndLabels(path, 128, 4, augment=False)
+    always = PairedImagesAndLabels(path, 128, 4, augment=True, hyp=dict(NO_AUGMENT, lam_dropout=1.0),
+                                   cache_images=cache)
+    for i in range(len(always)):
+        x, y = always[i][0], plain[i][0]
+        assert torch.equal(x[:3], y[:3]) and torch.equal(x[3:], x[:3])  # the LAM is the image itself
+        if cache:
+            assert not np.array_equal(always.ims[i][..., :3], always.ims[i][..., 3:])  # cache keeps the real LAM
+    val = PairedImagesAndLabels(path, 128, 4, augment=False, hyp=dict(NO_AUGMENT, lam_dropout=1.0))
+    assert all(torch.equal(val[i][0], plain[i][0]) for i in range(len(val)))  # validation always reads the LAM
+    half = PairedImagesAndLabels(path, 128, 4, augment=True, hyp=dict(NO_AUGMENT, mosaic=1.0, lam_dropout=0.5))
+    random.seed(0)
+    blanked = [half.load_image(i % len(half))[0] for i in range(200)]
+    share = np.mean([np.array_equal(im[..., :3], im[..., 3:]) for im in blanked])
+    assert 0.35 < share < 0.65
+
+
+def test_lam_dropout_zero_keeps_the_papers_augmentation_stream(dataset_root):
+    path = str(dataset_root / 'images' / 'train')
+    hyp = dict(HYP_ALL_GEOMETRY, hsv_h=0.015, hsv_s=0.7, hsv_v=0.4)
+    a = PairedImagesAndLabels(path, 128, 4, augment=True, hyp=hyp)
+    b = PairedImagesAndLabels(path, 128, 4, augment=True, hyp=dict(hyp, lam_dropout=0.0))
+    for i in range(len(a)):
+        xa, la, _, _ = seeded(i, lambda: a[i])
+        xb, lb, _, _ = seeded(i, lambda: b[i])
+        assert torch.equal(xa, xb) and torch.equal(la, lb)
+
+
+def test_lam_dropout_outside_0_1_fails_with_one_line(dataset_root):
+    with pytest.raises(ValueError, match='lam_dropout: 1.5 is not a probability'):
+        PairedImagesAndLabels(str(dataset_root / 'images' / 'train'), 128, 4, augment=True,
+                              hyp=dict(NO_AUGMENT, lam_dropout=1.5))

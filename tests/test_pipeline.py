@@ -117,3 +117,15 @@ def test_seeds_curve_summaries():
     assert seeds.first_epoch([0.0, 0.05]) == 3  # never reached: one past the schedule
     assert seeds.quarters(curve) == [0.02, 0.12, 0.25, 0.31]
     assert seeds.quarters([0.4]) == [0.4] * 4
+
+
+def test_seeds_dropout_arm_trains_on_the_guide_lams_with_its_own_hyp(tmp_path):
+    """The dropout arm: the recipe's hyp (or the user's --hyp) with lam_dropout set; every other value kept."""
+    seeds = benchmark('seeds')
+    assert seeds.TRAINS_ON['dropout'] == 'guide'
+    for train_args, base in (([], 'hyp.lagnet.yaml'), (['--hyp', 'hyp.demo.yaml', '--cos-lr'], 'hyp.demo.yaml')):
+        hyp = seeds.with_hyp(train_args, seeds.HYP['dropout'], tmp_path / 'h.yaml')
+        out = yaml.safe_load((tmp_path / 'h.yaml').read_text())
+        assert hyp == str(tmp_path / 'h.yaml')
+        stock = yaml.safe_load((ROOT / 'data' / 'hyps' / base).read_text())
+        assert out == {**stock, 'lam_dropout': 0.5}

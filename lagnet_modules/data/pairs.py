@@ -74,6 +74,16 @@ def _require_pair(im):
         raise ValueError(f'expected an image+LAM pair of shape (H, W, {PAIR_CHANNELS}), got {im.shape}')
 
 
+def without_lam(im):
+    """A pair whose LAM is replaced by the image itself: what ``gen_lam --alpha 1 --beta 0`` writes (a blank LAM,
+    no location information). Training with hyp ``lam_dropout: p`` does this to each loaded image with probability
+    p, so the image branch must find defects the guide misses instead of copying the guide's map (issue 11)."""
+    _require_pair(im)
+    out = im.copy()  # never the RAM cache's array
+    out[..., LAM_HALF] = im[..., IMAGE_HALF]
+    return out
+
+
 def letterbox(im, *args, **kwargs):
     """Stock letterbox applied to both halves of a pair (cv2.copyMakeBorder refuses 6 channels)."""
     _require_pair(im)
@@ -126,7 +136,10 @@ def _check_lam(args):
 
 
 class PairedImagesAndLabels(dataloaders.LoadImagesAndLabels):
-    """YOLOv5's dataset with each image paired with its LAM (``spec.layout``); same labels, same augmentation draws."""
+    """YOLOv5's dataset with each image paired with its LAM (``spec.layout``); same labels, same augmentation draws.
+
+    Hyp ``lam_dropout`` (training only; 0, the paper's, when absent): see :func:`without_lam`."""
+    lam_dropout = 0.0  # 0 while stock __init__ runs: its RAM cache is filled through load_image
 
     def __init__(self, path, img_size=640, batch_size=16, *args, spec=PairSpec(PAIR_CHANNELS), cache_images=False,
                  prefix='', **kwargs):
@@ -143,6 +156,10 @@ class PairedImagesAndLabels(dataloaders.LoadImagesAndLabels):
                                  **kwargs)
         if getattr(self.albumentations, 'transform', None) is not None:  # None when not augmenting
             self.albumentations = _ImageOnly(self.albumentations)
+        self.lam_dropout = float(self.hyp.get('lam_dropout', 0.0)) if self.augment and self.hyp else 0.0
+        if not 0 <= self.lam_dropout <= 1:
+            raise ValueError(f'hyp lam_dropout: {self.lam_dropout} is not a probability; set it between 0 and 1 in '
+                             'the --hyp file')
 
     def __getitem__(self, index):
         with compat.pair_augmentations(letterbox, random_perspective, augment_hsv):
@@ -198,6 +215,12 @@ class PairedImagesAndLabels(dataloaders.LoadImagesAndLabels):
         return stack_pair(im, lam)
 
     def load_image(self, i):
+        im, hw0, hw = self._load_pair(i)
+        if self.lam_dropout and random.random() < self.lam_dropout:  # no draw at 0: the paper's stream is kept
+            im = without_lam(im)
+        return im, hw0, hw
+
+    def _load_pair(self, i):
         if self.ims[i] is not None:
             return self.ims[i], self.im_hw0[i], self.im_hw[i]
         fn = self.npy_files[i]
