@@ -21,7 +21,8 @@ the validation mAP@0.5 of the last 3 epochs (results.csv), and the epochs it too
 (the slow start, H1), beside each seed's numbers, then per class, then the mean validation curve at each quarter
 of the schedule. Runs live in
 runs/seeds/<data>-<guide>-<epochs>e/seed<N>/<cfg>-<lams>; finished stages are reused, so arms can be added later
-(or trained by parallel invocations once the seeds' guides and LAMs exist) and the table rebuilt from all of them.
+(or trained by parallel invocations, one per seed, once the seeds' guides and LAMs exist: the blank LAMs, shared by
+all seeds, are made once) and the table rebuilt from all of them.
 Writes benchmarks/results/seeds-<name>-<date>.md.
 """
 import argparse
@@ -95,7 +96,8 @@ def run_seed(seed, opt, root):
         folder = f'lams-{opt.name}-blank' if kind == 'blank' else f'lams-{opt.name}-seed{seed}' + (
             '' if kind == 'guide' else f'-{kind}')  # blank LAMs do not depend on the guide: one folder for all seeds
         data[kind] = pipeline.with_lams(opt.data, folder, run_dir / f'{Path(opt.data).stem}-{kind}.yaml')
-        if not (run_dir / f'gen_lam_{kind}.json').is_file():
+        made = (root if kind == 'blank' else run_dir) / f'gen_lam_{kind}'  # one record per LAM folder
+        if not made.with_suffix('.json').is_file():
             if kind == 'folds':  # --train-args last: it takes the rest
                 source = ['--folds', 2, '--save-map', '--guide-cfg', opt.guide_cfg, '--guide-epochs', opt.epochs,
                           '--seed', seed, '--project', run_dir / 'folds', '--train-args', '--imgsz', opt.imgsz,
@@ -103,7 +105,7 @@ def run_seed(seed, opt, root):
             else:
                 source = ['--weights', guide, *LAMS[kind][1]]
             pipeline.sh('gen_lam', '--data', data[kind], '--imgsz', opt.imgsz, *source,
-                        log=run_dir / f'gen_lam_{kind}.log')
+                        log=made.with_suffix('.log'))
     out = {}
     for name, cfg, kind in arms(opt):
         if opt.tabulate and not (run_dir / 'val' / name / 'metrics.json').is_file():
