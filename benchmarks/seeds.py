@@ -150,7 +150,7 @@ def main(argv=None):
     ap.add_argument('--workers', type=int, default=2)
     ap.add_argument('--device', default='')
     ap.add_argument('--name', help='default <data>-<guide>-<epochs>e')
-    ap.add_argument('--out', help='table name (default seeds-<name>)')
+    ap.add_argument('--out', help='table name (default seeds-<name>, seeds-<name>-seed<N> for one seed)')
     ap.add_argument('--tabulate', action='store_true', help='train nothing: tabulate the arms finished on every seed')
     ap.add_argument('--train-args', nargs=argparse.REMAINDER, default=[])
     opt = ap.parse_args(argv)
@@ -185,7 +185,9 @@ def main(argv=None):
                                                          for k in models) + ' |')
     command = ' '.join(argv if argv is not None else sys.argv[1:])
     lines += ['', f'Reproduce: `python benchmarks/seeds.py {command}`', '']
-    out = Path(__file__).parent / 'results' / f"{opt.out or 'seeds-' + opt.name}-{datetime.date.today().isoformat()}.md"
+    one = f'-seed{opt.seeds[0]}' if len(opt.seeds) == 1 else ''  # a per-seed invocation never overwrites the study
+    name = opt.out or f'seeds-{opt.name}{one}'
+    out = Path(__file__).parent / 'results' / f'{name}-{datetime.date.today().isoformat()}.md'
     out.write_text('\n'.join(lines))
     (root / f'{out.stem}.json').write_text(json.dumps(results, indent=2))
     print('\n'.join(lines))
