@@ -131,6 +131,17 @@ def test_rgb_configs_keep_stock_defaults():
     assert ch == 3 and opt.epochs == 100 and not opt.cos_lr and Path(opt.hyp).name == 'hyp.scratch-low.yaml'
 
 
+@pytest.mark.parametrize('value', ['2', '-0.1', 'high'])
+def test_lam_dropout_that_is_not_a_probability_is_refused_up_front(tmp_path, value):
+    hyp = tmp_path / 'hyp.yaml'
+    hyp.write_text((ROOT / 'data' / 'hyps' / 'hyp.lagnet.yaml').read_text().replace('lam_dropout: 0.0',
+                                                                                     f'lam_dropout: {value}'))
+    with pytest.raises(UsageError, match=f'hyp.yaml: lam_dropout: {value} is not a probability'):
+        train.parse(['--cfg', 'lagnet-s.yaml', '--data', 'synthetic.yaml', '--hyp', str(hyp)])
+    hyp.write_text(hyp.read_text().replace(f'lam_dropout: {value}', 'lam_dropout: 0.5'))
+    assert train.parse(['--cfg', 'lagnet-s.yaml', '--data', 'synthetic.yaml', '--hyp', str(hyp)])[0].hyp == str(hyp)
+
+
 @pytest.mark.parametrize('flag', ['--noval', '--evolve'])
 def test_flags_that_crash_stock_training_are_refused_up_front(flag):
     with pytest.raises(UsageError, match=f'{flag} is not supported: yolov5 7.0.14'):
