@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 import yaml
 
-from ..data.pairs import PairSpec, building_pairs
+from ..data.pairs import PairSpec, building_pairs, lam_dropout_of
 from ..mobilenetv3 import load_mobilenetv3_weights
 from ..paths import find_file
 from ..yolo import compat
@@ -96,10 +96,10 @@ def parse(argv):
     if extra.no_cos_lr:
         opt.cos_lr = False
     opt.hyp = str(find_file(opt.hyp, 'data/hyps'))
-    dropout = (yaml.safe_load(Path(opt.hyp).read_text()) or {}).get('lam_dropout', 0)
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
-        raise common.UsageError(f'{opt.hyp}: lam_dropout: {dropout} is not a probability; set it between 0 and 1 '
-                                '(0: the paper)')
+    try:
+        lam_dropout_of(yaml.safe_load(Path(opt.hyp).read_text()) or {})
+    except ValueError as e:  # the loader would raise it too, after the dataset scan: say it now, with the file
+        raise common.UsageError(f'{opt.hyp}: {e}') from None
     return opt, extra, ch, opt.data
 
 

@@ -84,6 +84,14 @@ def without_lam(im):
     return out
 
 
+def lam_dropout_of(hyp):
+    """A hyp dict's ``lam_dropout`` (0 when absent) as a float; ValueError if it is not a probability."""
+    value = hyp.get('lam_dropout', 0.0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(f'lam_dropout: {value} is not a probability; set it between 0 and 1 (0: the paper)')
+    return float(value)
+
+
 def letterbox(im, *args, **kwargs):
     """Stock letterbox applied to both halves of a pair (cv2.copyMakeBorder refuses 6 channels)."""
     _require_pair(im)
@@ -156,10 +164,7 @@ class PairedImagesAndLabels(dataloaders.LoadImagesAndLabels):
                                  **kwargs)
         if getattr(self.albumentations, 'transform', None) is not None:  # None when not augmenting
             self.albumentations = _ImageOnly(self.albumentations)
-        self.lam_dropout = float(self.hyp.get('lam_dropout', 0.0)) if self.augment and self.hyp else 0.0
-        if not 0 <= self.lam_dropout <= 1:
-            raise ValueError(f'hyp lam_dropout: {self.lam_dropout} is not a probability; set it between 0 and 1 in '
-                             'the --hyp file')
+        self.lam_dropout = lam_dropout_of(self.hyp) if self.augment and self.hyp else 0.0
 
     def __getitem__(self, index):
         with compat.pair_augmentations(letterbox, random_perspective, augment_hsv):
