@@ -139,7 +139,8 @@ def label(name, cfg, kind):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--data', default='synthetic.yaml')
-    ap.add_argument('--cfg', nargs='+', default=['lagnet-s.yaml'], help='models compared with the guide')
+    ap.add_argument('--cfg', nargs='*', default=['lagnet-s.yaml'],
+                    help='models compared with the guide (none: the guide alone, e.g. to compare --train-args recipes)')
     ap.add_argument('--lams', nargs='+', default=['guide', 'blank'], choices=list(LAMS),
                     help='LAM kinds each 6-channel --cfg trains on')
     ap.add_argument('--guide-cfg', default='yolov5n.yaml')

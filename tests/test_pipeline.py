@@ -1,5 +1,6 @@
 """The pipeline's and benchmarks' own logic: results table from metrics.json, stage records, SCEM ablation configs,
 speed ratios against the reference measured in the same run."""
+import argparse
 import importlib.util
 import json
 import subprocess
@@ -129,3 +130,13 @@ def test_seeds_dropout_arm_trains_on_the_guide_lams_with_its_own_hyp(tmp_path):
         assert hyp == str(tmp_path / 'h.yaml')
         stock = yaml.safe_load((ROOT / 'data' / 'hyps' / base).read_text())
         assert out == {**stock, 'lam_dropout': 0.5}
+
+
+def test_seeds_arms():
+    """Each 6-channel --cfg trains on every LAM kind, a 3-channel one once; no --cfg: the guide alone (recipe probes)."""
+    seeds = benchmark('seeds')
+    opt = argparse.Namespace(guide_cfg='yolov5n.yaml', cfg=['dual-cspdarknet-lgb-scem-n.yaml', 'yolov5n.yaml'],
+                             lams=['guide', 'blank'])
+    assert [a[0] for a in seeds.arms(opt)] == ['guide', 'dual-cspdarknet-lgb-scem-n-guide',
+                                               'dual-cspdarknet-lgb-scem-n-blank', 'yolov5n']
+    assert seeds.arms(argparse.Namespace(**{**vars(opt), 'cfg': []})) == [('guide', 'yolov5n.yaml', None)]
