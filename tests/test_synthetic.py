@@ -27,13 +27,25 @@ def test_scratch_width_painted():
     assert 1.5 < thick / thin < 4 / 1.5
 
 
-def test_bad_scratch_width_is_one_line_and_writes_nothing(tmp_path):
+def test_scratch_tilt():
+    """--scratch-tilt DEG: every scratch runs within DEG degrees of the x or y axis, along both axes."""
+    rng = np.random.default_rng(0)
+    along = [np.abs(c[1] - c[2]) for c in (scratch(rng, np.zeros((128, 128), np.float32), 128, tilt=10)
+                                            for _ in range(200))]  # (dx, dy) along the strip
+    tilts = [np.degrees(np.arctan2(min(d), max(d))) for d in along]
+    assert max(tilts) <= 10 + 1e-6 and min(tilts) < 1
+    assert 60 < sum(dx > dy for dx, dy in along) < 140  # x and y axis about equally often
+
+
+@pytest.mark.parametrize('flags, message', [(['--scratch-width', '5', '3'], 'needs 0 < MIN <= MAX'),
+                                            (['--scratch-tilt', '60'], 'needs 0 <= DEG <= 45')])
+def test_bad_flag_is_one_line_and_writes_nothing(tmp_path, flags, message):
     import subprocess
     import sys
     from lagnet_modules.paths import CHECKOUT
     r = subprocess.run([sys.executable, 'data/scripts/make_synthetic.py', '--out', tmp_path / 'ds', '--n', '3',
-                        '--scratch-width', '5', '3'], cwd=CHECKOUT, capture_output=True, text=True)
-    assert r.returncode == 2 and 'needs 0 < MIN <= MAX' in r.stderr and 'Traceback' not in r.stderr
+                        *flags], cwd=CHECKOUT, capture_output=True, text=True)
+    assert r.returncode == 2 and message in r.stderr and 'Traceback' not in r.stderr
     assert not (tmp_path / 'ds').exists()
 
 

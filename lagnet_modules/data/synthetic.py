@@ -1,9 +1,10 @@
 """Write a small, seeded, YOLO-format dataset of steel-like surfaces with strip, weak and compact defects.
 
     python data/scripts/make_synthetic.py --out datasets/synthetic [--n 300] [--imgsz 128] [--contrast 14]
-        [--scratch-width 1.5 3] [--seed 0]
+        [--scratch-width 1.5 3] [--scratch-tilt DEG] [--seed 0]
 
-Classes: 0 scratch (long thin strip, aspect ratio >= 8, any orientation), 1 patch (weak, low-contrast blob,
+Classes: 0 scratch (long thin strip, aspect ratio >= 8, any orientation, or with --scratch-tilt along or across the
+rolling direction within DEG degrees, as scratches on rolled steel mostly run), 1 patch (weak, low-contrast blob,
 contrast settable), 2 spot (compact dark spot). Splits train/val/test = 70/15/15 %. Images are PNG (JPEG would
 smear the weak patches). Needs no download; `data/synthetic.yaml` points at the default output.
 """
@@ -27,10 +28,13 @@ def surface(rng, s):
     return 128 + shade + np.repeat(streaks, s, 1) + grain
 
 
-def scratch(rng, im, s, widths=SCRATCH_WIDTHS):
+def scratch(rng, im, s, widths=SCRATCH_WIDTHS, tilt=None):
+    """A strip of random width in ``widths``; any orientation, or within ``tilt`` degrees of the x or y axis."""
     width = rng.uniform(*widths)
     length = rng.uniform(max(0.35 * s, 8 * width), 0.8 * s)
-    angle, (cx, cy) = rng.uniform(0, math.pi), rng.uniform(0.25 * s, 0.75 * s, 2)
+    angle = rng.uniform(0, math.pi) if tilt is None else (  # None: the default set's draws, unchanged
+        rng.integers(0, 2) * math.pi / 2 + math.radians(rng.uniform(-tilt, tilt)))
+    cx, cy = rng.uniform(0.25 * s, 0.75 * s, 2)
     d, n = np.array([math.cos(angle), math.sin(angle)]), np.array([-math.sin(angle), math.cos(angle)])
     c = np.array([cx, cy])
     corners = np.array([c + a * d * length / 2 + b * n * width / 2 for a in (-1, 1) for b in (-1, 1)])[[0, 1, 3, 2]]
@@ -59,11 +63,11 @@ def spot(rng, im, s):
     return np.array([[cx - r, cy - r], [cx + r, cy + r]])
 
 
-def make_image(rng, s, contrast, scratch_widths=SCRATCH_WIDTHS):
+def make_image(rng, s, contrast, scratch_widths=SCRATCH_WIDTHS, scratch_tilt=None):
     im, labels = surface(rng, s), []
     for _ in range(rng.integers(1, 4)):
         cls = int(rng.integers(0, len(NAMES)))
-        pts = (scratch(rng, im, s, scratch_widths) if cls == 0 else patch(rng, im, s, contrast) if cls == 1 else
+        pts = (scratch(rng, im, s, scratch_widths, scratch_tilt) if cls == 0 else patch(rng, im, s, contrast) if cls == 1 else
                spot(rng, im, s))
         (x1, y1), (x2, y2) = np.clip(pts.min(0), 0, s), np.clip(pts.max(0), 0, s)
         labels.append((cls, (x1 + x2) / 2 / s, (y1 + y2) / 2 / s, (x2 - x1) / s, (y2 - y1) / s))
@@ -79,16 +83,20 @@ def main(argv=None):
     ap.add_argument('--contrast', type=float, default=14, help='grey-level amplitude of the weak patches')
     ap.add_argument('--scratch-width', type=float, nargs=2, default=SCRATCH_WIDTHS, metavar=('MIN', 'MAX'),
                     help='scratch width range in pixels (length: 35-80 %% of the image, aspect ratio >= 8)')
+    ap.add_argument('--scratch-tilt', type=float, metavar='DEG',
+                    help='scratches along or across the rolling direction, within DEG degrees (default: any angle)')
     ap.add_argument('--seed', type=int, default=0)
     opt = ap.parse_args(argv)
     if not 0 < opt.scratch_width[0] <= opt.scratch_width[1]:
         ap.error(f'--scratch-width {opt.scratch_width[0]:g} {opt.scratch_width[1]:g}: needs 0 < MIN <= MAX (pixels)')
+    if opt.scratch_tilt is not None and not 0 <= opt.scratch_tilt <= 45:
+        ap.error(f'--scratch-tilt {opt.scratch_tilt:g}: needs 0 <= DEG <= 45 (45 is any angle)')
     rng, out = np.random.default_rng(opt.seed), Path(opt.out)
     n_train, n_val = round(0.7 * opt.n), round(0.15 * opt.n)
     boxes = 0
     for i in range(opt.n):
         split = 'train' if i < n_train else 'val' if i < n_train + n_val else 'test'
-        im, labels = make_image(rng, opt.imgsz, opt.contrast, opt.scratch_width)
+        im, labels = make_image(rng, opt.imgsz, opt.contrast, opt.scratch_width, opt.scratch_tilt)
         for d in ('images', 'labels'):
             (out / d / split).mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(out / 'images' / split / f'syn_{i:05d}.png'), im)
