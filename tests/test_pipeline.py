@@ -133,7 +133,7 @@ def test_seeds_dropout_arm_trains_on_the_guide_lams_with_its_own_hyp(tmp_path):
 
 
 def test_seeds_arms():
-    """Each 6-channel --cfg trains on every LAM kind, a 3-channel one once; no --cfg: the guide alone (recipe probes)."""
+    """Each 6-channel --cfg trains on every LAM kind, a 3-channel one once; no --cfg: the guide alone."""
     seeds = benchmark('seeds')
     opt = argparse.Namespace(guide_cfg='yolov5n.yaml', cfg=['dual-cspdarknet-lgb-scem-n.yaml', 'yolov5n.yaml'],
                              lams=['guide', 'blank'])

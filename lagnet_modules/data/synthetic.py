@@ -67,8 +67,8 @@ def make_image(rng, s, contrast, scratch_widths=SCRATCH_WIDTHS, scratch_tilt=Non
     im, labels = surface(rng, s), []
     for _ in range(rng.integers(1, 4)):
         cls = int(rng.integers(0, len(NAMES)))
-        pts = (scratch(rng, im, s, scratch_widths, scratch_tilt) if cls == 0 else patch(rng, im, s, contrast) if cls == 1 else
-               spot(rng, im, s))
+        pts = (scratch(rng, im, s, scratch_widths, scratch_tilt) if cls == 0 else
+               patch(rng, im, s, contrast) if cls == 1 else spot(rng, im, s))
         (x1, y1), (x2, y2) = np.clip(pts.min(0), 0, s), np.clip(pts.max(0), 0, s)
         labels.append((cls, (x1 + x2) / 2 / s, (y1 + y2) / 2 / s, (x2 - x1) / s, (y2 - y1) / s))
     im = np.clip(im, 0, 255).astype(np.uint8)
