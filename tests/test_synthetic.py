@@ -37,7 +37,17 @@ def test_scratch_tilt():
     assert 60 < sum(dx > dy for dx, dy in along) < 140  # x and y axis about equally often
 
 
+def test_scratch_length():
+    """--scratch-length MIN MAX: lengths in MIN..MAX × the image side, but never shorter than 8 widths (a strip)."""
+    rng = np.random.default_rng(0)
+    strips = [scratch(rng, np.zeros((128, 128), np.float32), 128, (2, 3), lengths=(0.15, 0.35)) for _ in range(200)]
+    width, length = (np.array([np.linalg.norm(c[i] - c[i + 1]) for c in strips]) for i in (0, 1))
+    assert (length >= np.maximum(0.15 * 128, 8 * width) - 1e-6).all() and (length <= 0.35 * 128 + 1e-6).all()
+    assert (length < 8 * width + 1).any() and (length > 0.3 * 128).any()  # both bounds reached
+
+
 @pytest.mark.parametrize('flags, message', [(['--scratch-width', '5', '3'], 'needs 0 < MIN <= MAX'),
+                                            (['--scratch-length', '0.5', '1.5'], 'needs 0 < MIN <= MAX <= 1'),
                                             (['--scratch-tilt', '60'], 'needs 0 <= DEG <= 45')])
 def test_bad_flag_is_one_line_and_writes_nothing(tmp_path, flags, message):
     import subprocess

@@ -1,7 +1,7 @@
 """Write a small, seeded, YOLO-format dataset of steel-like surfaces with strip, weak and compact defects.
 
     python data/scripts/make_synthetic.py --out datasets/synthetic [--n 300] [--imgsz 128] [--contrast 14]
-        [--scratch-width 1.5 3] [--scratch-tilt DEG] [--seed 0]
+        [--scratch-width 1.5 3] [--scratch-length 0.35 0.8] [--scratch-tilt DEG] [--seed 0]
 
 Classes: 0 scratch (long thin strip, aspect ratio >= 8, any orientation, or with --scratch-tilt along or across the
 rolling direction within DEG degrees, as scratches on rolled steel mostly run), 1 patch (weak, low-contrast blob,
@@ -17,6 +17,7 @@ import numpy as np
 
 NAMES = ['scratch', 'patch', 'spot']
 SCRATCH_WIDTHS = (1.5, 3.0)  # pixels; make_synthetic.py --scratch-width
+SCRATCH_LENGTHS = (0.35, 0.8)  # fractions of the image side; make_synthetic.py --scratch-length
 
 
 def surface(rng, s):
@@ -28,10 +29,11 @@ def surface(rng, s):
     return 128 + shade + np.repeat(streaks, s, 1) + grain
 
 
-def scratch(rng, im, s, widths=SCRATCH_WIDTHS, tilt=None):
-    """A strip of random width in ``widths``; any orientation, or within ``tilt`` degrees of the x or y axis."""
+def scratch(rng, im, s, widths=SCRATCH_WIDTHS, tilt=None, lengths=SCRATCH_LENGTHS):
+    """A strip of random width in ``widths`` and length in ``lengths`` × s (at least 8 widths); any orientation, or
+    within ``tilt`` degrees of the x or y axis."""
     width = rng.uniform(*widths)
-    length = rng.uniform(max(0.35 * s, 8 * width), 0.8 * s)
+    length = rng.uniform(max(lengths[0] * s, 8 * width), max(lengths[1] * s, 8 * width))
     angle = rng.uniform(0, math.pi) if tilt is None else (  # None: the default set's draws, unchanged
         rng.integers(0, 2) * math.pi / 2 + math.radians(rng.uniform(-tilt, tilt)))
     cx, cy = rng.uniform(0.25 * s, 0.75 * s, 2)
@@ -63,11 +65,11 @@ def spot(rng, im, s):
     return np.array([[cx - r, cy - r], [cx + r, cy + r]])
 
 
-def make_image(rng, s, contrast, scratch_widths=SCRATCH_WIDTHS, scratch_tilt=None):
+def make_image(rng, s, contrast, scratch_widths=SCRATCH_WIDTHS, scratch_tilt=None, scratch_lengths=SCRATCH_LENGTHS):
     im, labels = surface(rng, s), []
     for _ in range(rng.integers(1, 4)):
         cls = int(rng.integers(0, len(NAMES)))
-        pts = (scratch(rng, im, s, scratch_widths, scratch_tilt) if cls == 0 else
+        pts = (scratch(rng, im, s, scratch_widths, scratch_tilt, scratch_lengths) if cls == 0 else
                patch(rng, im, s, contrast) if cls == 1 else spot(rng, im, s))
         (x1, y1), (x2, y2) = np.clip(pts.min(0), 0, s), np.clip(pts.max(0), 0, s)
         labels.append((cls, (x1 + x2) / 2 / s, (y1 + y2) / 2 / s, (x2 - x1) / s, (y2 - y1) / s))
@@ -82,13 +84,18 @@ def main(argv=None):
     ap.add_argument('--imgsz', type=int, default=128, help='square image size in pixels')
     ap.add_argument('--contrast', type=float, default=14, help='grey-level amplitude of the weak patches')
     ap.add_argument('--scratch-width', type=float, nargs=2, default=SCRATCH_WIDTHS, metavar=('MIN', 'MAX'),
-                    help='scratch width range in pixels (length: 35-80 %% of the image, aspect ratio >= 8)')
+                    help='scratch width range in pixels (aspect ratio stays >= 8)')
+    ap.add_argument('--scratch-length', type=float, nargs=2, default=SCRATCH_LENGTHS, metavar=('MIN', 'MAX'),
+                    help='scratch length range as fractions of the image side (default: 0.35 0.8)')
     ap.add_argument('--scratch-tilt', type=float, metavar='DEG',
                     help='scratches along or across the rolling direction, within DEG degrees (default: any angle)')
     ap.add_argument('--seed', type=int, default=0)
     opt = ap.parse_args(argv)
     if not 0 < opt.scratch_width[0] <= opt.scratch_width[1]:
         ap.error(f'--scratch-width {opt.scratch_width[0]:g} {opt.scratch_width[1]:g}: needs 0 < MIN <= MAX (pixels)')
+    if not 0 < opt.scratch_length[0] <= opt.scratch_length[1] <= 1:
+        ap.error(f'--scratch-length {opt.scratch_length[0]:g} {opt.scratch_length[1]:g}: needs 0 < MIN <= MAX <= 1 '
+                 '(fractions of the image side)')
     if opt.scratch_tilt is not None and not 0 <= opt.scratch_tilt <= 45:
         ap.error(f'--scratch-tilt {opt.scratch_tilt:g}: needs 0 <= DEG <= 45 (45 is any angle)')
     rng, out = np.random.default_rng(opt.seed), Path(opt.out)
@@ -96,7 +103,7 @@ def main(argv=None):
     boxes = 0
     for i in range(opt.n):
         split = 'train' if i < n_train else 'val' if i < n_train + n_val else 'test'
-        im, labels = make_image(rng, opt.imgsz, opt.contrast, opt.scratch_width, opt.scratch_tilt)
+        im, labels = make_image(rng, opt.imgsz, opt.contrast, opt.scratch_width, opt.scratch_tilt, opt.scratch_length)
         for d in ('images', 'labels'):
             (out / d / split).mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(out / 'images' / split / f'syn_{i:05d}.png'), im)
