@@ -140,3 +140,27 @@ def test_seeds_arms():
     assert [a[0] for a in seeds.arms(opt)] == ['guide', 'dual-cspdarknet-lgb-scem-n-guide',
                                                'dual-cspdarknet-lgb-scem-n-blank', 'yolov5n']
     assert seeds.arms(argparse.Namespace(**{**vars(opt), 'cfg': []})) == [('guide', 'yolov5n.yaml', None)]
+
+
+def test_lam_swap_oracle_marks_exactly_the_labelled_boxes(tmp_path):
+    """lam_swap's oracle LAM: the JET blend of a map that is 255 inside each labelled box and 0 elsewhere, written
+    where the pair loader reads LAMs (lams-oracle/<split>/), never beside the images."""
+    import cv2
+    import numpy as np
+
+    from lagnet_modules.data.lam import blend
+    lam_swap = benchmark('lam_swap')
+    for d in ('images/test', 'labels/test'):
+        (tmp_path / d).mkdir(parents=True)
+    image = np.random.default_rng(0).integers(0, 256, (40, 80, 3), dtype=np.uint8)
+    cv2.imwrite(str(tmp_path / 'images/test/a.png'), image)
+    (tmp_path / 'labels/test/a.txt').write_text('0 0.25 0.5 0.25 0.5\n')  # x 10..30, y 10..30
+    data = tmp_path / 'd.yaml'
+    data.write_text(f'path: {tmp_path}\ntrain: images/test\nval: images/test\ntest: images/test\nnames: {{0: a}}\n')
+    assert lam_swap.write_oracle(data) == 1
+    lam = cv2.imread(str(tmp_path / 'lams-oracle/test/a.png'))
+    inside, outside = blend(image, np.full((40, 80), 255.0)), blend(image, np.zeros((40, 80)))
+    box = np.zeros((40, 80), bool)
+    box[10:30, 10:30] = True
+    assert (lam[box] == inside[box]).all() and (lam[~box] == outside[~box]).all()
+    assert sorted(p.name for p in (tmp_path / 'images/test').iterdir()) == ['a.png']
