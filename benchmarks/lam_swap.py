@@ -1,12 +1,14 @@
 """How much does a trained LAGNet read its LAM? The same trained models, tested with other LAMs (issue 11).
 
     python benchmarks/lam_swap.py --study runs/seeds/neu-yolov5s-40e-128px --arm dual-cspdarknet-lgb-scem-n-guide \
-        --seeds 0 1 2 --lams own lams-neu-yolov5n-40e-128px-blank lams-neu-yolov5n-40e-128px-seed{seed} oracle
+        --seeds 0 1 2 --lams own empty lams-neu-yolov5n-40e-128px-blank lams-neu-yolov5n-40e-128px-seed{seed} oracle
 
 Each seed's trained arm (``<study>/seed<N>/<arm>/weights/best.pt``, as benchmarks/seeds.py leaves it) is validated
 on the test split of the data it trained on, once per LAM set:
 
     own      the LAMs it trained on (its data YAML's ``lams:``)
+    empty    a map of zeros, JET-blended 0.5:0.5 with the image: a guide that marks nothing (the LAM's usual
+             background colour everywhere, so still the kind of input the LAM branch trained on)
     oracle   the labelled boxes as the map (255 inside every box, 0 outside), JET-blended 0.5:0.5 with the image
              like a guide's LAM: what a guide that marked every defect and nothing else would hand over
     NAME     any other LAM folder of the dataset (``lams:`` value; ``{seed}`` becomes the seed), e.g. the blank
@@ -15,7 +17,7 @@ on the test split of the data it trained on, once per LAM set:
 Nothing is retrained: the spread between the rows is how much the trained LAGNet's detections follow its map, and
 the ``oracle`` row is the headroom a better guide would open for this very network (its maps are sharper than any
 guide's, so a LAGNet that learned to discount a blurry map may use them less than a better guide's). Writes
-benchmarks/results/lam-swap-<study>-<date>.md.
+benchmarks/results/lam-swap-<study>-<arm>-<date>.md.
 """
 import argparse
 import datetime
@@ -34,33 +36,34 @@ from lagnet_modules.data.images import list_images
 from lagnet_modules.data.lam import blend
 from lagnet_modules.data.layout import LamLayout
 
-ORACLE = 'lams-oracle'
+DRAWN = {'empty': 'lams-empty', 'oracle': 'lams-oracle'}  # LAM sets drawn from the labels, not from a guide
 
 
-def oracle_map(shape, labels):
-    """(H, W) float map: 255 inside every YOLO-format box (cls, x, y, w, h normalised), 0 elsewhere."""
+def drawn_map(shape, labels, kind='oracle'):
+    """(H, W) float map: for 'oracle' 255 inside every YOLO-format box (cls, x, y, w, h normalised), 0 elsewhere;
+    for 'empty' 0 everywhere."""
     h, w = shape
     m = np.zeros((h, w), np.float32)
-    for _, x, y, bw, bh in labels:
+    for _, x, y, bw, bh in labels if kind == 'oracle' else ():
         x1, y1, x2, y2 = (x - bw / 2) * w, (y - bh / 2) * h, (x + bw / 2) * w, (y + bh / 2) * h
         m[max(int(round(y1)), 0):int(round(y2)), max(int(round(x1)), 0):int(round(x2))] = 255
     return m
 
 
-def write_oracle(data, split='test'):
-    """Oracle LAMs of ``split`` into the dataset's ``lams-oracle`` folder (rewritten every call: cheap, and never
-    stale against the labels). Returns the number written."""
+def write_drawn(data, kind='oracle', split='test'):
+    """The ``kind`` LAMs ('oracle' or 'empty') of ``split`` into the dataset's ``lams-<kind>`` folder (rewritten every
+    call: cheap, and never stale against the labels). Returns the number written."""
     from yolov5.utils.dataloaders import img2label_paths
     d = data_yaml(data)
-    layout, root = LamLayout(ORACLE, d.get('path') or ''), Path(d.get('path') or '')
+    layout, root = LamLayout(DRAWN[kind], d.get('path') or ''), Path(d.get('path') or '')
     images, _ = list_images([str(root / s) for s in (d[split] if isinstance(d[split], list) else [d[split]])])
     for image, label in zip(images, img2label_paths(images)):
         im = cv2.imread(image)
         labels = np.loadtxt(label, ndmin=2) if Path(label).is_file() else np.zeros((0, 5))
         out = layout.path(image)
         out.parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(out), blend(im, oracle_map(im.shape[:2], labels)))
-    layout.manifest(images[0]).write_text(json.dumps({'guide': None, 'oracle': 'labelled boxes', 'split': split,
+        cv2.imwrite(str(out), blend(im, drawn_map(im.shape[:2], labels, kind)))
+    layout.manifest(images[0]).write_text(json.dumps({'guide': None, 'drawn': kind, 'split': split,
                                                       'alpha': 0.5, 'beta': 0.5, 'colormap': 'jet'}, indent=2))
     return len(images)
 
@@ -70,7 +73,7 @@ def main(argv=None):
     ap.add_argument('--study', required=True, help='a benchmarks/seeds.py run folder, runs/seeds/<name>')
     ap.add_argument('--arm', required=True, help='the trained 6-channel arm, e.g. dual-cspdarknet-lgb-scem-n-guide')
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    ap.add_argument('--lams', nargs='+', default=['own', 'oracle'], help='LAM sets (see above)')
+    ap.add_argument('--lams', nargs='+', default=['own', 'empty', 'oracle'], help='LAM sets (see above)')
     ap.add_argument('--device', default='')
     opt = ap.parse_args(argv)
     lagnet_modules.install()
@@ -83,11 +86,11 @@ def main(argv=None):
             sys.exit(f'{weights}: no trained arm there; train it first with benchmarks/seeds.py')
         trained = yaml.safe_load((run_dir / opt.arm / 'opt.yaml').read_text())
         for kind in opt.lams:
-            lams = {'own': lambda old: old, 'oracle': ORACLE}.get(kind, kind.format(seed=seed))
+            lams = {'own': lambda old: old, **DRAWN}.get(kind, kind.format(seed=seed))
             data = pipeline.with_lams(trained['data'], lams, run_dir / 'lam-swap' / f'{kind.format(seed=seed)}.yaml')
-            if kind == 'oracle' and data_yaml(data)['path'] not in written:
-                print(f'oracle LAMs: {write_oracle(data)} test images')
-                written.add(data_yaml(data)['path'])
+            if kind in DRAWN and (kind, data_yaml(data)['path']) not in written:
+                print(f'{kind} LAMs: {write_drawn(data, kind)} test images')
+                written.add((kind, data_yaml(data)['path']))
             arm = argparse.Namespace(data=data, imgsz=trained['imgsz'], device=opt.device)
             m = pipeline.validate(weights, f'{opt.arm}-{kind.format(seed=seed)}', arm, run_dir / 'lam-swap')
             results.setdefault(kind, {})[seed] = {'mAP50': m['all']['mAP50'],
@@ -104,7 +107,7 @@ def main(argv=None):
                      + ' | '.join(seeds_fmt([x['classes'][c] for x in r]) for c in r[0]['classes']) + ' |')
     command = ' '.join(argv if argv is not None else sys.argv[1:])
     lines += ['', f'Reproduce: `python benchmarks/lam_swap.py {command}`', '']
-    out = Path(__file__).parent / 'results' / f'lam-swap-{study.name}-{datetime.date.today().isoformat()}.md'
+    out = Path(__file__).parent / 'results' / f'lam-swap-{study.name}-{opt.arm}-{datetime.date.today().isoformat()}.md'
     out.write_text('\n'.join(lines))
     print('\n'.join(lines))
 

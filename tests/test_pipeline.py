@@ -143,8 +143,8 @@ def test_seeds_arms():
 
 
 def test_lam_swap_oracle_marks_exactly_the_labelled_boxes(tmp_path):
-    """lam_swap's oracle LAM: the JET blend of a map that is 255 inside each labelled box and 0 elsewhere, written
-    where the pair loader reads LAMs (lams-oracle/<split>/), never beside the images."""
+    """lam_swap's oracle LAM: the JET blend of a map that is 255 inside each labelled box and 0 elsewhere (the empty
+    LAM: 0 everywhere), written where the pair loader reads LAMs (lams-<kind>/<split>/), never beside the images."""
     import cv2
     import numpy as np
 
@@ -157,10 +157,10 @@ def test_lam_swap_oracle_marks_exactly_the_labelled_boxes(tmp_path):
     (tmp_path / 'labels/test/a.txt').write_text('0 0.25 0.5 0.25 0.5\n')  # x 10..30, y 10..30
     data = tmp_path / 'd.yaml'
     data.write_text(f'path: {tmp_path}\ntrain: images/test\nval: images/test\ntest: images/test\nnames: {{0: a}}\n')
-    assert lam_swap.write_oracle(data) == 1
-    lam = cv2.imread(str(tmp_path / 'lams-oracle/test/a.png'))
+    assert lam_swap.write_drawn(data, 'oracle') == 1 and lam_swap.write_drawn(data, 'empty') == 1
+    lam, empty = (cv2.imread(str(tmp_path / f'lams-{k}/test/a.png')) for k in ('oracle', 'empty'))
     inside, outside = blend(image, np.full((40, 80), 255.0)), blend(image, np.zeros((40, 80)))
     box = np.zeros((40, 80), bool)
     box[10:30, 10:30] = True
-    assert (lam[box] == inside[box]).all() and (lam[~box] == outside[~box]).all()
+    assert (lam[box] == inside[box]).all() and (lam[~box] == outside[~box]).all() and (empty == outside).all()
     assert sorted(p.name for p in (tmp_path / 'images/test').iterdir()) == ['a.png']
