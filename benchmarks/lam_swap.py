@@ -23,6 +23,7 @@ import argparse
 import datetime
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 import cv2
@@ -96,8 +97,9 @@ def main(argv=None):
             results.setdefault(kind, {})[seed] = {'mAP50': m['all']['mAP50'],
                                                   'classes': {c: v['mAP50'] for c, v in m['classes'].items()}}
     lines = [f'# LAM swap — {opt.arm} of {study.name}, {datetime.date.today().isoformat()}', '',
-             f'The trained models of seeds {opt.seeds}, tested (test split, mAP@0.5 in %, mean ± std over seeds) with '
-             'the LAM set of each row; nothing retrained. See `benchmarks/lam_swap.py` for the sets.', '',
+             textwrap.fill(f'The trained models of seeds {opt.seeds}, tested (test split, mAP@0.5 in %, mean ± std '
+                           'over seeds) with the LAM set of each row; nothing retrained. See `benchmarks/lam_swap.py` '
+                           'for the sets.', 118), '',
              '| test LAMs | mAP@0.5 | per seed | ' + ' | '.join(results[opt.lams[0]][opt.seeds[0]]['classes']) + ' |',
              '|---|---|---|' + '---|' * len(results[opt.lams[0]][opt.seeds[0]]['classes'])]
     for kind, per_seed in results.items():
