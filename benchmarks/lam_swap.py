@@ -7,10 +7,11 @@ Each seed's trained arm (``<study>/seed<N>/<arm>/weights/best.pt``, as benchmark
 on the test split of the data it trained on, once per LAM set:
 
     own      the LAMs it trained on (its data YAML's ``lams:``)
-    empty    a map of zeros, JET-blended 0.5:0.5 with the image: a guide that marks nothing (the LAM's usual
-             background colour everywhere, so still the kind of input the LAM branch trained on)
-    oracle   the labelled boxes as the map (255 inside every box, 0 outside), JET-blended 0.5:0.5 with the image
-             like a guide's LAM: what a guide that marked every defect and nothing else would hand over
+    empty    a map of zeros, blended like its own LAMs (their manifest's alpha, beta, colour map; the paper's JET
+             0.5:0.5): a guide that marks nothing (the LAMs' usual background colour everywhere, so still the kind
+             of input the LAM branch trained on)
+    oracle   the labelled boxes as the map (255 inside every box, 0 outside), blended the same way: what a guide
+             that marked every defect and nothing else would hand over
     NAME     any other LAM folder of the dataset (``lams:`` value; ``{seed}`` becomes the seed), e.g. the blank
              LAMs benchmarks/seeds.py made (the image itself: no location information at all)
 
@@ -51,21 +52,35 @@ def drawn_map(shape, labels, kind='oracle'):
     return m
 
 
-def write_drawn(data, kind='oracle', split='test'):
-    """The ``kind`` LAMs ('oracle' or 'empty') of ``split`` into the dataset's ``lams-<kind>`` folder (rewritten every
-    call: cheap, and never stale against the labels). Returns the number written."""
-    from yolov5.utils.dataloaders import img2label_paths
+def encoding(data):
+    """alpha, beta and colour map of the LAMs a data YAML names (their manifest; the paper's when it has none)."""
     d = data_yaml(data)
-    layout, root = LamLayout(DRAWN[kind], d.get('path') or ''), Path(d.get('path') or '')
-    images, _ = list_images([str(root / s) for s in (d[split] if isinstance(d[split], list) else [d[split]])])
+    manifest = LamLayout.from_data(d).manifest(list_images(split_paths(d, 'train'))[0][0])
+    m = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    return {k: m.get(k, v) for k, v in (('alpha', 0.5), ('beta', 0.5), ('colormap', 'jet'))}
+
+
+def split_paths(d, split):
+    return [str(Path(d.get('path') or '') / s) for s in (d[split] if isinstance(d[split], list) else [d[split]])]
+
+
+def write_drawn(data, kind='oracle', split='test', blend_args=None):
+    """The ``kind`` LAMs ('oracle' or 'empty') of ``split`` into the dataset's ``lams-<kind>`` folder, blended with
+    ``blend_args`` (alpha, beta, colormap; default the paper's). Rewritten every call: cheap, and never stale against
+    the labels. Returns the number written."""
+    from yolov5.utils.dataloaders import img2label_paths
+    blend_args = blend_args or {'alpha': 0.5, 'beta': 0.5, 'colormap': 'jet'}
+    d = data_yaml(data)
+    layout = LamLayout(DRAWN[kind], d.get('path') or '')
+    images, _ = list_images(split_paths(d, split))
     for image, label in zip(images, img2label_paths(images)):
         im = cv2.imread(image)
         labels = np.loadtxt(label, ndmin=2) if Path(label).is_file() else np.zeros((0, 5))
         out = layout.path(image)
         out.parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(out), blend(im, drawn_map(im.shape[:2], labels, kind)))
-    layout.manifest(images[0]).write_text(json.dumps({'guide': None, 'drawn': kind, 'split': split,
-                                                      'alpha': 0.5, 'beta': 0.5, 'colormap': 'jet'}, indent=2))
+        cv2.imwrite(str(out), blend(im, drawn_map(im.shape[:2], labels, kind), **blend_args))
+    layout.manifest(images[0]).write_text(json.dumps({'guide': None, 'drawn': kind, 'split': split, **blend_args},
+                                                     indent=2))
     return len(images)
 
 
@@ -90,7 +105,7 @@ def main(argv=None):
             lams = {'own': lambda old: old, **DRAWN}.get(kind, kind.format(seed=seed))
             data = pipeline.with_lams(trained['data'], lams, run_dir / 'lam-swap' / f'{kind.format(seed=seed)}.yaml')
             if kind in DRAWN and (kind, data_yaml(data)['path']) not in written:
-                print(f'{kind} LAMs: {write_drawn(data, kind)} test images')
+                print(f"{kind} LAMs: {write_drawn(data, kind, blend_args=encoding(trained['data']))} test images")
                 written.add((kind, data_yaml(data)['path']))
             arm = argparse.Namespace(data=data, imgsz=trained['imgsz'], device=opt.device)
             m = pipeline.validate(weights, f'{opt.arm}-{kind.format(seed=seed)}', arm, run_dir / 'lam-swap')

@@ -164,3 +164,9 @@ def test_lam_swap_oracle_marks_exactly_the_labelled_boxes(tmp_path):
     box[10:30, 10:30] = True
     assert (lam[box] == inside[box]).all() and (lam[~box] == outside[~box]).all() and (empty == outside).all()
     assert sorted(p.name for p in (tmp_path / 'images/test').iterdir()) == ['a.png']
+    (tmp_path / 'lams').mkdir()  # LAMs trained on: the raw map in grey (gen_lam --alpha 0 --beta 1 --colormap gray)
+    (tmp_path / 'lams/manifest.json').write_text('{"alpha": 0, "beta": 1, "colormap": "gray"}')
+    assert lam_swap.encoding(data) == {'alpha': 0, 'beta': 1, 'colormap': 'gray'}
+    lam_swap.write_drawn(data, 'oracle', blend_args=lam_swap.encoding(data))
+    grey = cv2.imread(str(tmp_path / 'lams-oracle/test/a.png'))
+    assert (grey[box] == 255).all() and (grey[~box] == 0).all()
