@@ -35,7 +35,7 @@ import lagnet_modules
 from lagnet_modules.cli import pipeline
 from lagnet_modules.cli.common import data_yaml
 from lagnet_modules.data.images import list_images
-from lagnet_modules.data.lam import blend
+from lagnet_modules.data.lam import PAPER_BLEND, blend, blend_of
 from lagnet_modules.data.layout import LamLayout
 
 DRAWN = {'empty': 'lams-empty', 'oracle': 'lams-oracle'}  # LAM sets drawn from the labels, not from a guide
@@ -55,9 +55,7 @@ def drawn_map(shape, labels, kind='oracle'):
 def encoding(data):
     """alpha, beta and colour map of the LAMs a data YAML names (their manifest; the paper's when it has none)."""
     d = data_yaml(data)
-    manifest = LamLayout.from_data(d).manifest(list_images(split_paths(d, 'train'))[0][0])
-    m = json.loads(manifest.read_text()) if manifest.is_file() else {}
-    return {k: m.get(k, v) for k, v in (('alpha', 0.5), ('beta', 0.5), ('colormap', 'jet'))}
+    return blend_of(LamLayout.from_data(d).manifest(list_images(split_paths(d, 'train'))[0][0]))
 
 
 def split_paths(d, split):
@@ -69,7 +67,7 @@ def write_drawn(data, kind='oracle', split='test', blend_args=None):
     ``blend_args`` (alpha, beta, colormap; default the paper's). Rewritten every call: cheap, and never stale against
     the labels. Returns the number written."""
     from yolov5.utils.dataloaders import img2label_paths
-    blend_args = blend_args or {'alpha': 0.5, 'beta': 0.5, 'colormap': 'jet'}
+    blend_args = blend_args or PAPER_BLEND
     d = data_yaml(data)
     layout = LamLayout(DRAWN[kind], d.get('path') or '')
     images, _ = list_images(split_paths(d, split))

@@ -131,14 +131,14 @@ def test_rgb_configs_keep_stock_defaults():
     assert ch == 3 and opt.epochs == 100 and not opt.cos_lr and Path(opt.hyp).name == 'hyp.scratch-low.yaml'
 
 
+@pytest.mark.parametrize('key', ['lam_dropout', 'lam_miss'])
 @pytest.mark.parametrize('value', ['2', '-0.1', 'high'])
-def test_lam_dropout_that_is_not_a_probability_is_refused_up_front(tmp_path, value):
+def test_lam_hyp_that_is_not_a_probability_is_refused_up_front(tmp_path, key, value):
     hyp = tmp_path / 'hyp.yaml'
-    hyp.write_text((ROOT / 'data' / 'hyps' / 'hyp.lagnet.yaml').read_text().replace('lam_dropout: 0.0',
-                                                                                     f'lam_dropout: {value}'))
-    with pytest.raises(UsageError, match=f'hyp.yaml: lam_dropout: {value} is not a probability'):
+    hyp.write_text((ROOT / 'data' / 'hyps' / 'hyp.lagnet.yaml').read_text().replace(f'{key}: 0.0', f'{key}: {value}'))
+    with pytest.raises(UsageError, match=f'hyp.yaml: {key}: {value} is not a probability'):
         train.parse(['--cfg', 'lagnet-s.yaml', '--data', 'synthetic.yaml', '--hyp', str(hyp)])
-    hyp.write_text(hyp.read_text().replace(f'lam_dropout: {value}', 'lam_dropout: 0.5'))
+    hyp.write_text(hyp.read_text().replace(f'{key}: {value}', f'{key}: 0.5'))
     assert train.parse(['--cfg', 'lagnet-s.yaml', '--data', 'synthetic.yaml', '--hyp', str(hyp)])[0].hyp == str(hyp)
 
 

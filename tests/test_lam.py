@@ -10,7 +10,7 @@ import torch
 import yaml
 from yolov5.models.yolo import Model
 
-from lagnet_modules.data.lam import blend, location_map, scale_maps
+from lagnet_modules.data.lam import blend, location_map, scale_maps, unblend
 from lagnet_modules.paths import CHECKOUT as ROOT, find_file
 
 NC = 3
@@ -70,6 +70,14 @@ def test_gray_lam_is_the_raw_map():
     assert np.array_equal(lam, np.repeat(np.round(m).astype(np.uint8)[..., None], 3, axis=2))
     heat = blend(np.zeros((1, 256, 3), np.uint8), np.arange(256)[None], 0, 1, 'jet')
     assert np.array_equal(heat, cv2.applyColorMap(np.arange(256, dtype=np.uint8)[None], cv2.COLORMAP_JET))
+
+
+@pytest.mark.parametrize('encoding', [(0.5, 0.5, 'jet'), (0.3, 0.7, 'gray'), (0.5, 0.5, 'turbo'), (0, 1, 'gray')])
+def test_unblend_recovers_the_map_of_a_lam(encoding):
+    rng = np.random.default_rng(0)
+    im, m = rng.integers(0, 256, (32, 48, 3), dtype=np.uint8), rng.integers(0, 256, (32, 48))
+    decoded = unblend(blend(im, m, *encoding), im, *encoding)
+    assert decoded.shape == m.shape and np.abs(decoded - m).max() <= 1 and np.mean(decoded == m) > 0.9
 
 
 @pytest.fixture

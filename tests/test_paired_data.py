@@ -1,4 +1,5 @@
 """Pair-aware loader: pixel-exact RGB/LAM alignment through every augmentation, stock labels, LAM errors."""
+import json
 import random
 import shutil
 
@@ -9,6 +10,7 @@ import torch
 import yolov5.utils.dataloaders as dataloaders
 from yolov5.utils.dataloaders import LoadImagesAndLabels, create_dataloader
 
+from lagnet_modules.data.lam import blend
 from lagnet_modules.data.layout import LamLayout
 from lagnet_modules.data.pairs import MissingLAMError, PairedImagesAndLabels, PairSpec, building_pairs
 
@@ -198,18 +200,54 @@ def test_lam_dropout_blanks_whole_lams_in_training_only_and_never_the_cache(tmp_
     assert 0.35 < share < 0.65
 
 
-def test_lam_dropout_zero_keeps_the_papers_augmentation_stream(dataset_root):
+@pytest.mark.parametrize('manifest', [None, {'alpha': 0.3, 'beta': 0.7, 'colormap': 'gray'}])
+def test_lam_miss_erases_the_map_around_missed_boxes_only(tmp_path, manifest):
+    root = make_dataset(tmp_path / 'ds')
+    encoding = manifest or {'alpha': 0.5, 'beta': 0.5, 'colormap': 'jet'}
+    if manifest:
+        (root / 'lams' / 'manifest.json').write_text(json.dumps(manifest))
+    for f in (root / 'images' / 'train').iterdir():  # LAMs of a map at 40 (the guide's floor) with a blob at 200
+        im = cv2.imread(str(f))
+        level = np.full(im.shape[:2], 40.0)
+        level[im.shape[0] // 4:-im.shape[0] // 4, im.shape[1] // 4:-im.shape[1] // 4] = 200  # the boxes' centres
+        cv2.imwrite(str(root / 'lams' / 'train' / f.name), blend(im, level, **encoding))
+    path = str(root / 'images' / 'train')
+    plain = PairedImagesAndLabels(path, 128, 4, augment=False)
+    always = PairedImagesAndLabels(path, 128, 4, augment=True, hyp=dict(NO_AUGMENT, lam_miss=1.0), cache_images='ram')
+    for i in range(len(always)):
+        im, _, (h, w) = always.load_image(i)
+        real = plain.load_image(i)[0]
+        assert np.array_equal(im[..., 3:], real[..., 3:]) and np.array_equal(always.ims[i], real)  # image, cache
+        erased = np.zeros((h, w), bool)
+        for x, y, bw, bh in ((0.5, 0.5, 0.3, 0.4), (0.3, 0.6, 0.1, 0.2)):  # make_dataset's boxes, 1.5x each side
+            erased[max(0, round((y - 0.75 * bh) * h)):round((y + 0.75 * bh) * h),
+                   max(0, round((x - 0.75 * bw) * w)):round((x + 0.75 * bw) * w)] = True
+        assert np.array_equal(im[~erased, :3], real[~erased, :3])  # the map is kept outside the missed boxes
+        floor = blend(np.ascontiguousarray(real[..., 3:]), np.full((h, w), 40.0), **encoding)  # Eq. 1, M = floor
+        assert np.abs(im[erased, :3].astype(int) - floor[erased]).max() <= 1  # uint8 rounding of the decoded floor
+        assert not np.array_equal(real[erased, :3], floor[erased])  # the boxes had guidance to erase
+    val = PairedImagesAndLabels(path, 128, 4, augment=False, hyp=dict(NO_AUGMENT, lam_miss=1.0))
+    assert all(torch.equal(val[i][0], plain[i][0]) for i in range(len(val)))  # validation always reads the LAM
+    half = PairedImagesAndLabels(path, 128, 4, augment=True, hyp=dict(NO_AUGMENT, lam_miss=0.5))
+    random.seed(0)
+    kept = [np.array_equal(half.load_image(i % len(half))[0], plain.load_image(i % len(half))[0]) for i in range(400)]
+    assert 0.15 < np.mean(kept) < 0.35  # both boxes kept: 0.5 ** 2
+
+
+@pytest.mark.parametrize('key', ['lam_dropout', 'lam_miss'])
+def test_lam_hyps_at_zero_keep_the_papers_augmentation_stream(dataset_root, key):
     path = str(dataset_root / 'images' / 'train')
     hyp = dict(HYP_ALL_GEOMETRY, hsv_h=0.015, hsv_s=0.7, hsv_v=0.4)
     a = PairedImagesAndLabels(path, 128, 4, augment=True, hyp=hyp)
-    b = PairedImagesAndLabels(path, 128, 4, augment=True, hyp=dict(hyp, lam_dropout=0.0))
+    b = PairedImagesAndLabels(path, 128, 4, augment=True, hyp={**hyp, key: 0.0})
     for i in range(len(a)):
         xa, la, _, _ = seeded(i, lambda: a[i])
         xb, lb, _, _ = seeded(i, lambda: b[i])
         assert torch.equal(xa, xb) and torch.equal(la, lb)
 
 
-def test_lam_dropout_outside_0_1_fails_with_one_line(dataset_root):
-    with pytest.raises(ValueError, match='lam_dropout: 1.5 is not a probability'):
+@pytest.mark.parametrize('key', ['lam_dropout', 'lam_miss'])
+def test_lam_hyps_outside_0_1_fail_with_one_line(dataset_root, key):
+    with pytest.raises(ValueError, match=f'{key}: 1.5 is not a probability'):
         PairedImagesAndLabels(str(dataset_root / 'images' / 'train'), 128, 4, augment=True,
-                              hyp=dict(NO_AUGMENT, lam_dropout=1.5))
+                              hyp={**NO_AUGMENT, key: 1.5})

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 import yaml
 
-from ..data.pairs import PairSpec, building_pairs, lam_dropout_of
+from ..data.pairs import LAM_HYPS, PairSpec, building_pairs, lam_hyp
 from ..mobilenetv3 import load_mobilenetv3_weights
 from ..paths import find_file
 from ..yolo import compat
@@ -97,7 +97,9 @@ def parse(argv):
         opt.cos_lr = False
     opt.hyp = str(find_file(opt.hyp, 'data/hyps'))
     try:
-        lam_dropout_of(yaml.safe_load(Path(opt.hyp).read_text()) or {})
+        hyp = yaml.safe_load(Path(opt.hyp).read_text()) or {}
+        for key in LAM_HYPS:
+            lam_hyp(hyp, key)
     except ValueError as e:  # the loader would raise it too, after the dataset scan: say it now, with the file
         raise common.UsageError(f'{opt.hyp}: {e}') from None
     return opt, extra, ch, opt.data

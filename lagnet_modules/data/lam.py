@@ -9,6 +9,7 @@ Each scale's map is resized to the letterboxed input, the letterbox padding is c
 resized to the original image, so the map lies on the original pixels.
 """
 import hashlib
+import json
 from pathlib import Path
 
 import cv2
@@ -55,10 +56,32 @@ def location_map(head_outputs, input_hw, pad, resized_hw, original_hw, score='ob
     return F.interpolate(merged[:, None], size=original_hw, mode='bilinear', align_corners=False)[:, 0]
 
 
-def blend(image_bgr, lam_map, alpha=0.5, beta=0.5, colormap='jet'):
+PAPER_BLEND = {'alpha': 0.5, 'beta': 0.5, 'colormap': 'jet'}
+
+
+def blend(image_bgr, lam_map, alpha=PAPER_BLEND['alpha'], beta=PAPER_BLEND['beta'],
+          colormap=PAPER_BLEND['colormap']):
     """LAM image: α · image + β · colour-coded map (uint8 BGR, the image's size)."""
     heat = colormap_table(colormap)[np.clip(lam_map, 0, 255).round().astype(np.uint8)]
     return cv2.addWeighted(image_bgr, alpha, heat, beta, 0)
+
+
+def unblend(lam_bgr, image_bgr, alpha=PAPER_BLEND['alpha'], beta=PAPER_BLEND['beta'],
+            colormap=PAPER_BLEND['colormap']):
+    """The map M a LAM was made from, ``blend``'s inverse: the level whose colour is nearest to (LAM - α·image) / β.
+    (..., 3) uint8 BGR LAM and image -> (...) levels in [0, 255]; off by a few levels where uint8 rounding in the blend
+    blurs neighbouring colours."""
+    heat = (lam_bgr.astype(np.float32) - alpha * image_bgr.astype(np.float32)) / beta
+    table = colormap_table(colormap).astype(np.float32)
+    distance = (table ** 2).sum(1) - 2 * heat @ table.T  # |heat - colour|² less |heat|², the same for every colour
+    return distance.argmin(-1)
+
+
+def blend_of(manifest):
+    """The ``blend`` arguments (alpha, beta, colormap) the LAMs of ``manifest`` (a manifest.json path) were made with;
+    the paper's where there is no manifest."""
+    m = json.loads(Path(manifest).read_text()) if Path(manifest).is_file() else {}
+    return {k: m.get(k, v) for k, v in PAPER_BLEND.items()}
 
 
 def sha256(path):

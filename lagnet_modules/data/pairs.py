@@ -26,6 +26,7 @@ from yolov5.utils import augmentations, dataloaders
 from yolov5.utils.general import LOGGER, NUM_THREADS
 
 from ..yolo import compat
+from .lam import blend, blend_of, unblend
 from .layout import LamLayout
 
 PAIR_CHANNELS = 6  # RGB image + RGB LAM
@@ -84,11 +85,52 @@ def without_lam(im):
     return out
 
 
-def lam_dropout_of(hyp):
-    """A hyp dict's ``lam_dropout`` (0 when absent) as a float; ValueError if it is not a probability."""
-    value = hyp.get('lam_dropout', 0.0)
+MISS_MARGIN = 0.25  # a missed box is erased this fraction of its size beyond each side: a map's blob is wider
+
+
+def map_floor(im, encoding, step=4):
+    """The level where the guide marks nothing in this pair: the 5th percentile of its LAM's map M (decoded with
+    :func:`~lagnet_modules.data.lam.unblend`, every ``step``-th pixel, for speed). 0 for LAMs without a map."""
+    if not encoding['beta']:
+        return 0
+    sample = im[::step, ::step]
+    return float(np.percentile(unblend(sample[..., LAM_HALF], sample[..., IMAGE_HALF], **encoding), 5))
+
+
+def without_boxes(im, boxes, encoding):
+    """A pair whose LAM marks nothing inside ``boxes`` ((n, 4) pixel xyxy): there it becomes what its guide draws
+    where it marks nothing, α · image + β · ColorMap(floor) (Eq. 1 with M at :func:`map_floor`, so an erased box
+    looks like the rest of this map's background, not like a sign; ``encoding``: the LAMs' :func:`blend` arguments).
+    Training with hyp ``lam_miss: p`` does this to each labelled box with probability p: a simulated guide miss, so
+    the image branch learns the defects a guide misses while the map still guides the rest (issue 11)."""
+    _require_pair(im)
+    out = im.copy()  # never the RAM cache's array
+    boxes = np.asarray(boxes).round().astype(int)
+    floor = map_floor(im, encoding) if len(boxes) else 0
+    for x1, y1, x2, y2 in boxes:
+        image = np.ascontiguousarray(im[y1:y2, x1:x2, IMAGE_HALF])
+        if image.size:
+            out[y1:y2, x1:x2, LAM_HALF] = blend(image, np.full(image.shape[:2], floor), **encoding)
+    return out
+
+
+def missed_boxes(labels, hw, p):
+    """Of ``labels`` (n, 5) normalized ``cls x y w h``, the boxes a guide missing each with probability ``p`` would
+    miss, grown by :data:`MISS_MARGIN` and in pixels of an image of size ``hw``: (m, 4) xyxy."""
+    h, w = hw
+    xywh = labels[[random.random() < p for _ in range(len(labels))], 1:5] * (w, h, w, h)
+    half = xywh[:, 2:] * (0.5 + MISS_MARGIN)
+    return np.clip(np.concatenate((xywh[:, :2] - half, xywh[:, :2] + half), 1), 0, (w, h, w, h))
+
+
+LAM_HYPS = ('lam_dropout', 'lam_miss')  # LAGNet's own training hyps: probabilities, 0 (the paper's) when absent
+
+
+def lam_hyp(hyp, key):
+    """A hyp dict's ``key`` (one of :data:`LAM_HYPS`; 0 when absent) as a float; ValueError if not a probability."""
+    value = hyp.get(key, 0.0)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise ValueError(f'lam_dropout: {value} is not a probability; set it between 0 and 1 (0: the paper)')
+        raise ValueError(f'{key}: {value} is not a probability; set it between 0 and 1 (0: the paper)')
     return float(value)
 
 
@@ -146,8 +188,9 @@ def _check_lam(args):
 class PairedImagesAndLabels(dataloaders.LoadImagesAndLabels):
     """YOLOv5's dataset with each image paired with its LAM (``spec.layout``); same labels, same augmentation draws.
 
-    Hyp ``lam_dropout`` (training only; 0, the paper's, when absent): see :func:`without_lam`."""
-    lam_dropout = 0.0  # 0 while stock __init__ runs: its RAM cache is filled through load_image
+    Hyps ``lam_dropout`` and ``lam_miss`` (training only; 0, the paper's, when absent): see :func:`without_lam` and
+    :func:`without_boxes`."""
+    lam_dropout = lam_miss = 0.0  # 0 while stock __init__ runs: its RAM cache is filled through load_image
 
     def __init__(self, path, img_size=640, batch_size=16, *args, spec=PairSpec(PAIR_CHANNELS), cache_images=False,
                  prefix='', **kwargs):
@@ -164,7 +207,9 @@ class PairedImagesAndLabels(dataloaders.LoadImagesAndLabels):
                                  **kwargs)
         if getattr(self.albumentations, 'transform', None) is not None:  # None when not augmenting
             self.albumentations = _ImageOnly(self.albumentations)
-        self.lam_dropout = lam_dropout_of(self.hyp) if self.augment and self.hyp else 0.0
+        training = self.augment and self.hyp
+        self.lam_dropout, self.lam_miss = (lam_hyp(self.hyp, k) if training else 0.0 for k in LAM_HYPS)
+        self.lam_blend = blend_of(self.spec.layout.manifest(self.im_files[0])) if self.lam_miss else None
 
     def __getitem__(self, index):
         with compat.pair_augmentations(letterbox, random_perspective, augment_hsv):
@@ -223,6 +268,8 @@ class PairedImagesAndLabels(dataloaders.LoadImagesAndLabels):
         im, hw0, hw = self._load_pair(i)
         if self.lam_dropout and random.random() < self.lam_dropout:  # no draw at 0: the paper's stream is kept
             im = without_lam(im)
+        elif self.lam_miss:
+            im = without_boxes(im, missed_boxes(self.labels[i], hw, self.lam_miss), self.lam_blend)
         return im, hw0, hw
 
     def _load_pair(self, i):
