@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 import torch
 from yolov5.utils import augmentations, dataloaders
-from yolov5.utils.general import LOGGER, NUM_THREADS
+from yolov5.utils.general import LOGGER, NUM_THREADS, xywhn2xyxy
 
 from ..yolo import compat
 from .lam import blend, blend_of, unblend
@@ -104,10 +104,11 @@ def without_boxes(im, boxes, encoding):
     Training with hyp ``lam_miss: p`` does this to each labelled box with probability p: a simulated guide miss, so
     the image branch learns the defects a guide misses while the map still guides the rest (issue 11)."""
     _require_pair(im)
+    if not len(boxes):  # the usual case: no copy, no decoding
+        return im
     out = im.copy()  # never the RAM cache's array
-    boxes = np.asarray(boxes).round().astype(int)
-    floor = map_floor(im, encoding) if len(boxes) else 0
-    for x1, y1, x2, y2 in boxes:
+    floor = map_floor(im, encoding)
+    for x1, y1, x2, y2 in np.asarray(boxes).round().astype(int):
         image = np.ascontiguousarray(im[y1:y2, x1:x2, IMAGE_HALF])
         if image.size:
             out[y1:y2, x1:x2, LAM_HALF] = blend(image, np.full(image.shape[:2], floor), **encoding)
@@ -118,9 +119,9 @@ def missed_boxes(labels, hw, p):
     """Of ``labels`` (n, 5) normalized ``cls x y w h``, the boxes a guide missing each with probability ``p`` would
     miss, grown by :data:`MISS_MARGIN` and in pixels of an image of size ``hw``: (m, 4) xyxy."""
     h, w = hw
-    xywh = labels[[random.random() < p for _ in range(len(labels))], 1:5] * (w, h, w, h)
-    half = xywh[:, 2:] * (0.5 + MISS_MARGIN)
-    return np.clip(np.concatenate((xywh[:, :2] - half, xywh[:, :2] + half), 1), 0, (w, h, w, h))
+    missed = labels[[random.random() < p for _ in range(len(labels))], 1:5]
+    grown = missed * (1, 1, 1 + 2 * MISS_MARGIN, 1 + 2 * MISS_MARGIN)
+    return np.clip(xywhn2xyxy(grown, w, h), 0, (w, h, w, h))
 
 
 LAM_HYPS = ('lam_dropout', 'lam_miss')  # LAGNet's own training hyps: probabilities, 0 (the paper's) when absent
