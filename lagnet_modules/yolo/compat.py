@@ -166,7 +166,7 @@ def patches():
         Patch('yolov5.utils.loggers', 'plot_images', plots.plot_images, 'train_batch*.jpg: each image beside its LAM'),
         Patch('yolov5.val', 'plot_images', plots.plot_images, 'val_batch*.jpg: same'),
         Patch('yolov5.val', 'non_max_suppression', non_max_suppression, 'stock NMS gives up on a batch after a '
-              'wall-clock limit: on a busy CPU it cut validation mAP@0.5 from 0.49 to 0.29 and so chose best.pt'),
+              'wall-clock limit: on a busy CPU it cut validation mAP@0.5 from 0.49 to 0.29, and best.pt is chosen by it'),
         Patch('yolov5.detect', 'non_max_suppression', non_max_suppression, 'same: detections must not depend on '
               'how busy the machine is'),
         Patch('yolov5.utils.loggers', 'log_tensorboard_graph', plots.log_tensorboard_graph, 'trace with the '
