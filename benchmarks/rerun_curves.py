@@ -1,0 +1,82 @@
+"""Validation curves of runs re-trained to re-measure their validation, spliced onto the originals (issue 11).
+
+    python benchmarks/rerun_curves.py --seeds 0 1 2 \
+        --original runs/seeds/neu-yolov5n-40e-128px/seed{seed}/dual-cspdarknet-lgb-scem-n-blank \
+        --rerun runs/rerun-nms/seed{seed}/dual-cspdarknet-lgb-scem-n-blank \
+        --compare runs/seeds/neu-yolov5n-40e-128px/seed{seed}/dual-cspdarknet-lgb-scem-n-guide
+
+Training on CPU with a fixed ``--seed`` is deterministic, so a rerun of the same command repeats the original's
+training to the last digit and differs only where its validation did (e.g. epochs that stock NMS's time limit cut,
+fixed since in ``compat``). A rerun may be stopped early: its epochs replace the original's, the original's later
+epochs complete the curve. The script refuses to splice unless every rerun epoch's training losses equal the
+original's, says which epochs' validation changed, and prints start (epochs to 10 % validation mAP@0.5) and the
+quarters (benchmarks/seeds.py's columns) for the spliced curve, the original and each ``--compare`` run.
+"""
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from seeds import first_epoch, quarters
+
+LOSSES = ('train/box_loss', 'train/obj_loss', 'train/cls_loss')
+
+
+def rows(run):
+    with open(Path(run) / 'results.csv') as f:
+        return [{k.strip(): v.strip() for k, v in r.items()} for r in csv.DictReader(f)]
+
+
+def curve(rs):
+    return [float(r['metrics/mAP_0.5']) for r in rs]
+
+
+def splice(original, rerun):
+    """(spliced curve, epochs whose validation differs); raises if the rerun trained differently."""
+    old, new = rows(original), rows(rerun)
+    differs = [i + 1 for i, (a, b) in enumerate(zip(old, new)) if any(a[k] != b[k] for k in LOSSES)]
+    if differs:
+        sys.exit(f'rerun_curves.py: {rerun} trained differently from {original} (epoch {differs[0]}: training '
+                 f'losses differ); rerun the original command with the same --seed, threads and code')
+    changed = [i + 1 for i, (a, b) in enumerate(zip(old, new)) if a['metrics/mAP_0.5'] != b['metrics/mAP_0.5']]
+    return curve(new) + curve(old[len(new):]), changed
+
+
+def summary(name, curves):
+    """One table row: start and quarters, mean ± sample std over seeds."""
+    start = np.array([first_epoch(c) for c in curves], dtype=float)
+    q = 100 * np.array([quarters(c) for c in curves])
+    cells = [(start.mean(), start.std(ddof=1) if len(curves) > 1 else 0.0)]
+    cells += zip(q.mean(0), q.std(0, ddof=1) if len(curves) > 1 else 0 * q[0])
+    per_seed = ', '.join(str(int(v)) for v in start)
+    return f'| {name} | ' + ' | '.join(f'{m:.1f} ± {d:.1f}' for m, d in cells).replace(' |', f' ({per_seed}) |', 1) + ' |'
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--seeds', type=int, nargs='+', required=True)
+    ap.add_argument('--original', required=True, help='run folder with {seed}')
+    ap.add_argument('--rerun', required=True, help='run folder with {seed}')
+    ap.add_argument('--compare', nargs='*', default=[], help='other run folders with {seed}')
+    opt = ap.parse_args()
+    spliced, original, compare = [], [], {c: [] for c in opt.compare}
+    for seed in opt.seeds:
+        o, r = opt.original.format(seed=seed), opt.rerun.format(seed=seed)
+        c, changed = splice(o, r)
+        spliced.append(c)
+        original.append(curve(rows(o)))
+        print(f'seed {seed}: training identical over the {len(rows(r))} rerun epochs; validation changed in epochs '
+              f'{changed}')
+        for name in compare:
+            compare[name].append(curve(rows(name.format(seed=seed))))
+    print('\n| run | start (epochs) | val mAP@0.5 at 1/4 | 1/2 | 3/4 | end |\n|---|---|---|---|---|---|')
+    print(summary(f'{opt.original} re-validated', spliced))
+    print(summary(f'{opt.original} as first measured', original))
+    for name, curves in compare.items():
+        print(summary(name, curves))
+
+
+if __name__ == '__main__':
+    main()
