@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from lagnet_modules.cli import pipeline
@@ -170,3 +171,26 @@ def test_lam_swap_oracle_marks_exactly_the_labelled_boxes(tmp_path):
     lam_swap.write_drawn(data, 'oracle', blend_args=lam_swap.encoding(data))
     grey = cv2.imread(str(tmp_path / 'lams-oracle/test/a.png'))
     assert (grey[box] == 255).all() and (grey[~box] == 0).all()
+
+
+def test_rerun_curves_splices_only_a_rerun_that_trained_identically(tmp_path, monkeypatch):
+    """A re-validated rerun replaces the original's epochs it covers and the original completes the curve; a rerun
+    whose training losses differ (another seed, code or thread count) is refused, naming the first such epoch."""
+    monkeypatch.syspath_prepend(str(ROOT / 'benchmarks'))
+    rerun_curves = benchmark('rerun_curves')
+
+    def run(name, maps, box_loss=0.1):
+        d = tmp_path / name
+        d.mkdir()
+        head = ['               epoch', '      train/box_loss', '      train/obj_loss', '      train/cls_loss',
+                '     metrics/mAP_0.5']
+        lines = [','.join(head)] + [f'{i:>20},{box_loss:>20},{0.02:>20},{0.03:>20},{m:>20}'
+                                    for i, m in enumerate(maps)]
+        (d / 'results.csv').write_text('\n'.join(lines) + '\n')
+        return d
+
+    original = run('original', [0.01, 0.02, 0.03, 0.20, 0.30])
+    curve, changed = rerun_curves.splice(original, run('rerun', [0.01, 0.05, 0.12]))
+    assert curve == [0.01, 0.05, 0.12, 0.20, 0.30] and changed == [2, 3]
+    with pytest.raises(SystemExit, match='epoch 1: training losses differ'):
+        rerun_curves.splice(original, run('other', [0.01, 0.05], box_loss=0.2))
