@@ -25,7 +25,11 @@ LOSSES = ('train/box_loss', 'train/obj_loss', 'train/cls_loss')
 
 
 def rows(run):
-    with open(Path(run) / 'results.csv') as f:
+    path = Path(run) / 'results.csv'
+    if not path.is_file():
+        sys.exit(f'rerun_curves.py: {path} not found; pass training run folders (runs/.../NAME, with {{seed}} for '
+                 'the seed), as train.py leaves them')
+    with open(path) as f:
         return [{k.strip(): v.strip() for k, v in r.items()} for r in csv.DictReader(f)]
 
 
@@ -34,7 +38,7 @@ def curve(rs):
 
 
 def splice(original, rerun):
-    """(spliced curve, epochs whose validation differs); raises if the rerun trained differently."""
+    """(spliced curve, epochs whose validation differs); exits with one line if the rerun trained differently."""
     old, new = rows(original), rows(rerun)
     differs = [i + 1 for i, (a, b) in enumerate(zip(old, new)) if any(a[k] != b[k] for k in LOSSES)]
     if differs:
@@ -45,13 +49,13 @@ def splice(original, rerun):
 
 
 def summary(name, curves):
-    """One table row: start and quarters, mean ± sample std over seeds."""
-    start = np.array([first_epoch(c) for c in curves], dtype=float)
+    """One table row: start (per seed in brackets) and quarters, mean ± sample std over seeds."""
+    def cell(values):
+        return f'{np.mean(values):.1f} ± {np.std(values, ddof=1) if len(values) > 1 else 0:.1f}'
+    start = [first_epoch(c) for c in curves]
     q = 100 * np.array([quarters(c) for c in curves])
-    cells = [(start.mean(), start.std(ddof=1) if len(curves) > 1 else 0.0)]
-    cells += zip(q.mean(0), q.std(0, ddof=1) if len(curves) > 1 else 0 * q[0])
-    per_seed = ', '.join(str(int(v)) for v in start)
-    return f'| {name} | ' + ' | '.join(f'{m:.1f} ± {d:.1f}' for m, d in cells).replace(' |', f' ({per_seed}) |', 1) + ' |'
+    cells = [f'{cell(start)} ({", ".join(map(str, start))})'] + [cell(q[:, i]) for i in range(q.shape[1])]
+    return f'| {name} | ' + ' | '.join(cells) + ' |'
 
 
 def main():
@@ -67,8 +71,7 @@ def main():
         c, changed = splice(o, r)
         spliced.append(c)
         original.append(curve(rows(o)))
-        print(f'seed {seed}: training identical over the {len(rows(r))} rerun epochs; validation changed in epochs '
-              f'{changed}')
+        print(f'seed {seed}: training identical over the rerun epochs; validation changed in epochs {changed}')
         for name in compare:
             compare[name].append(curve(rows(name.format(seed=seed))))
     print('\n| run | start (epochs) | val mAP@0.5 at 1/4 | 1/2 | 3/4 | end |\n|---|---|---|---|---|---|')
