@@ -19,33 +19,34 @@ from pathlib import Path
 
 import numpy as np
 
-from seeds import first_epoch, quarters
+from seeds import first_epoch, quarters, val_curve
 
 LOSSES = ('train/box_loss', 'train/obj_loss', 'train/cls_loss')
 
 
-def rows(run):
-    path = Path(run) / 'results.csv'
-    if not path.is_file():
-        sys.exit(f'rerun_curves.py: {path} not found; pass training run folders (runs/.../NAME, with {{seed}} for '
-                 'the seed), as train.py leaves them')
-    with open(path) as f:
-        return [{k.strip(): v.strip() for k, v in r.items()} for r in csv.DictReader(f)]
+def run_folder(run):
+    """``run`` as a Path; exits with one line unless it holds the results.csv train.py leaves."""
+    path = Path(run)
+    if not (path / 'results.csv').is_file():
+        sys.exit(f'rerun_curves.py: {path / "results.csv"} not found; pass training run folders (runs/.../NAME, with '
+                 '{seed} for the seed), as train.py leaves them')
+    return path
 
 
-def curve(rs):
-    return [float(r['metrics/mAP_0.5']) for r in rs]
+def training_losses(run):
+    """The training losses of each epoch as results.csv prints them (compared as text: to the last digit)."""
+    with open(run / 'results.csv') as f:
+        return [tuple(v.strip() for k, v in r.items() if k.strip() in LOSSES) for r in csv.DictReader(f)]
 
 
 def splice(original, rerun):
     """(spliced curve, epochs whose validation differs); exits with one line if the rerun trained differently."""
-    old, new = rows(original), rows(rerun)
-    differs = [i + 1 for i, (a, b) in enumerate(zip(old, new)) if any(a[k] != b[k] for k in LOSSES)]
+    differs = [i + 1 for i, (a, b) in enumerate(zip(training_losses(original), training_losses(rerun))) if a != b]
     if differs:
         sys.exit(f'rerun_curves.py: {rerun} trained differently from {original} (epoch {differs[0]}: training '
                  f'losses differ); rerun the original command with the same --seed, threads and code')
-    changed = [i + 1 for i, (a, b) in enumerate(zip(old, new)) if a['metrics/mAP_0.5'] != b['metrics/mAP_0.5']]
-    return curve(new) + curve(old[len(new):]), changed
+    old, new = val_curve(original), val_curve(rerun)
+    return new + old[len(new):], [i + 1 for i, (a, b) in enumerate(zip(old, new)) if a != b]
 
 
 def summary(name, curves):
@@ -67,13 +68,13 @@ def main():
     opt = ap.parse_args()
     spliced, original, compare = [], [], {c: [] for c in opt.compare}
     for seed in opt.seeds:
-        o, r = opt.original.format(seed=seed), opt.rerun.format(seed=seed)
+        o, r = run_folder(opt.original.format(seed=seed)), run_folder(opt.rerun.format(seed=seed))
         c, changed = splice(o, r)
         spliced.append(c)
-        original.append(curve(rows(o)))
+        original.append(val_curve(o))
         print(f'seed {seed}: training identical over the rerun epochs; validation changed in epochs {changed}')
         for name in compare:
-            compare[name].append(curve(rows(name.format(seed=seed))))
+            compare[name].append(val_curve(run_folder(name.format(seed=seed))))
     print('\n| run | start (epochs) | val mAP@0.5 at 1/4 | 1/2 | 3/4 | end |\n|---|---|---|---|---|---|')
     print(summary(f'{opt.original} re-validated', spliced))
     print(summary(f'{opt.original} as first measured', original))
