@@ -40,13 +40,14 @@ def training_losses(run):
 
 
 def splice(original, rerun):
-    """(spliced curve, epochs whose validation differs); exits with one line if the rerun trained differently."""
+    """(spliced curve, original curve, epochs whose validation differs); exits with one line if the rerun trained
+    differently."""
     differs = [i + 1 for i, (a, b) in enumerate(zip(training_losses(original), training_losses(rerun))) if a != b]
     if differs:
         sys.exit(f'rerun_curves.py: {rerun} trained differently from {original} (epoch {differs[0]}: training '
                  f'losses differ); rerun the original command with the same --seed, threads and code')
     old, new = val_curve(original), val_curve(rerun)
-    return new + old[len(new):], [i + 1 for i, (a, b) in enumerate(zip(old, new)) if a != b]
+    return new + old[len(new):], old, [i + 1 for i, (a, b) in enumerate(zip(old, new)) if a != b]
 
 
 def summary(name, curves):
@@ -69,9 +70,9 @@ def main():
     spliced, original, compare = [], [], {c: [] for c in opt.compare}
     for seed in opt.seeds:
         o, r = run_folder(opt.original.format(seed=seed)), run_folder(opt.rerun.format(seed=seed))
-        c, changed = splice(o, r)
+        c, old, changed = splice(o, r)
         spliced.append(c)
-        original.append(val_curve(o))
+        original.append(old)
         print(f'seed {seed}: training identical over the rerun epochs; validation changed in epochs {changed}')
         for name in compare:
             compare[name].append(val_curve(run_folder(name.format(seed=seed))))
