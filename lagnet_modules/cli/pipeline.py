@@ -5,8 +5,9 @@
 
 Guide and LAGNet train with one recipe (data/hyps/hyp.lagnet.yaml, cosine LR; --train-args to change it).
 --blank also trains each LAGNet on blank LAMs (the image itself: the same network with no location information),
-the control for what the guidance adds; --jobs N trains the LAGNets N at a time, each on cpu_count/N threads
-(on a 2-core CPU two single-thread trainings finish sooner than the same two one after the other).
+the control for what the guidance adds; --jobs N runs every stage after the guide N at a time (LAM sets, LAGNet
+trainings, validations), each on cpu_count/N threads (on a 2-core CPU two single-thread trainings finish sooner than
+the same two one after the other).
 Each stage runs the project's own command (train, gen_lam, val) in a fresh process, its output logged to
 runs/pipeline/<name>/<stage>.log with a progress line every few seconds, and is skipped when its output already
 exists: runs/pipeline/<name>/{guide,<cfg>}/weights/best.pt, LAMs whose manifest records this guide's SHA-256, and
@@ -85,7 +86,7 @@ def train(run_dir, name, cfg, opt, epochs, threads=None):
     return best
 
 
-def lams(guide, opt, run_dir, blank=False):
+def lams(guide, opt, run_dir, blank=False, threads=None):
     """LAMs of every split from ``guide`` where ``opt.data`` puts them (``blank``: the image itself, --alpha 1
     --beta 0), unless LAMs from this guide are there already."""
     from yolov5.utils.general import check_dataset
@@ -102,7 +103,7 @@ def lams(guide, opt, run_dir, blank=False):
         return
     sh('gen_lam', '--weights', guide, '--data', opt.data, '--imgsz', opt.imgsz,
        *(BLANK if blank else []), *(['--device', opt.device] if opt.device else []),
-       log=run_dir / f"gen_lam{'_blank' if blank else ''}.log")
+       log=run_dir / f"gen_lam{'_blank' if blank else ''}.log", threads=threads)
 
 
 def with_lams(data, lams, out):
@@ -125,13 +126,13 @@ def blank_data(opt, run_dir):
     return argparse.Namespace(**{**vars(opt), 'data': out})
 
 
-def validate(weights, name, opt, run_dir):
+def validate(weights, name, opt, run_dir, threads=None):
     """Test-split metrics of ``weights`` (val's metrics.json), with the training stage's record under 'train'."""
     out = run_dir / 'val' / name / 'metrics.json'
     if not out.is_file():
         sh('val', '--weights', weights, '--data', opt.data, '--imgsz', opt.imgsz, '--task', 'test',
            '--project', run_dir / 'val', '--name', name, '--exist-ok',
-           *(['--device', opt.device] if opt.device else []), log=run_dir / 'val' / f'{name}.log')
+           *(['--device', opt.device] if opt.device else []), log=run_dir / 'val' / f'{name}.log', threads=threads)
     metrics = json.loads(out.read_text())
     metrics['train'] = stage(Path(weights).parents[2] / f'{Path(weights).parents[1].name}.json')
     return metrics
@@ -170,7 +171,8 @@ def parse_opt(argv=None):
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--device', default='')
     ap.add_argument('--blank', action='store_true', help='also train each --cfg on blank LAMs (no location info)')
-    ap.add_argument('--jobs', type=int, default=1, help='LAGNet trainings at once, each on cpu_count/jobs threads')
+    ap.add_argument('--jobs', type=int, default=1,
+                    help='stages after the guide (LAMs, LAGNets, validations) at once, on cpu_count/jobs threads each')
     ap.add_argument('--name', help='run folder under runs/pipeline (default <data>-<cfgs>)')
     ap.add_argument('--train-args', nargs=argparse.REMAINDER, default=[], help='extra train.py flags (last)')
     opt = ap.parse_args(argv)
@@ -183,18 +185,19 @@ def run(argv):
     run_dir = Path('runs') / 'pipeline' / opt.name
     t0 = time.time()
     guide = train(run_dir, 'guide', opt.guide_cfg, opt, opt.guide_epochs or opt.epochs)
-    lams(guide, opt, run_dir)
-    jobs = [(Path(cfg).stem, cfg, opt) for cfg in opt.cfg]
+    jobs, lam_sets = [(Path(cfg).stem, cfg, opt) for cfg in opt.cfg], [(opt, False)]
     if opt.blank:
         blank = blank_data(opt, run_dir)
-        lams(guide, blank, run_dir, blank=True)
+        lam_sets.append((blank, True))
         jobs += [(f'{Path(cfg).stem}-blank', cfg, blank) for cfg in opt.cfg]
     threads = max(1, (os.cpu_count() or 1) // opt.jobs) if opt.jobs > 1 else None
-    with ThreadPoolExecutor(max(1, opt.jobs)) as pool:
+    with ThreadPoolExecutor(max(1, opt.jobs)) as pool:  # every stage after the guide runs --jobs at a time
+        list(pool.map(lambda s: lams(guide, s[0], run_dir, blank=s[1], threads=threads), lam_sets))
         weights = list(pool.map(lambda j: train(run_dir, j[0], j[1], j[2], opt.epochs, threads), jobs))
-    models = {f'{Path(opt.guide_cfg).stem} (guide, RGB)': (guide, opt)}
-    models.update({name: (w, o) for (name, _, o), w in zip(jobs, weights)})
-    results = {name: validate(w, name.split(' ')[0], o, run_dir) for name, (w, o) in models.items()}
+        models = {f'{Path(opt.guide_cfg).stem} (guide, RGB)': (guide, opt)}
+        models.update({name: (w, o) for (name, _, o), w in zip(jobs, weights)})
+        results = dict(zip(models, pool.map(lambda m: validate(m[0], m[1].split(' ')[0], m[2], run_dir, threads),
+                                            ((w, name, o) for name, (w, o) in models.items()))))
     md = table(results)
     (run_dir / 'results.md').write_text(md + '\n')
     (run_dir / 'results.json').write_text(json.dumps(results, indent=2))
