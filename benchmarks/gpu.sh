@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The project's first GPU check (issue 11), sized for ONE call of the device tool: a command runs at most 10 minutes
+# and a session gets 15 minutes of device time, machine start included, so there is no second try.
+#
+# Prepare here, once (the device machine has no network and receives only the checkout plus `carry`):
+#   ../shared/gpu/fetch-wheels.sh .whl        # 37 MB of wheels its Python 3.12 / torch 2.11 image lacks (.whl is ignored)
+#   python data/scripts/prepare_neu.py --src ../shared/datasets/NEU-DET --out datasets/neu
+#   GPU_DRY=1 bash benchmarks/gpu.sh          # the same stages on this CPU at toy budgets (~6 min): catches typos
+# Then one device call (about 61 MiB travels, under the 64 MiB limit):
+#   run(command="bash benchmarks/gpu.sh", carry=[".whl", "datasets/neu/images", "datasets/neu/labels"], timeout_s=600)
+# What comes back: $OUT/summary.md (each stage's verdict and tables) and $OUT/logs.tar.gz (every log, results.csv).
+#
+# Stages, each time-boxed against one deadline so that a slow or failing stage still leaves the others' results:
+#   1. install the wheels into /tmp/site (PYTHONPATH, so the image's numpy 2.5 stays for everything else), versions
+#   2. correctness on CUDA: the demo pipeline for a few epochs (guide, gen_lam, LAGNet with AMP and its blank twin,
+#      half-precision val), detect.py with on-the-fly LAMs, export.py to TorchScript with the guide inside
+#   3. speed: benchmarks/speed.py --device 0 — the paper's FPS comparison (network only, with LAM generation, one
+#      graph) against yolov5l, batch 1 and 16, 640 px, FP16
+#   4. NEU-DET at 640 px (the paper's size): yolov5s guide -> LAMs -> lagnet-s and its blank twin, NEU_EPOCHS each,
+#      until the deadline; per-epoch curves and seconds per epoch come back even if it is cut (the paper's 500 epochs
+#      do not fit a 15-minute lease: this stage says how long they would take).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+T0=$(date +%s)
+DRY=${GPU_DRY:-}
+OUT=${OUT:-runs/gpu-dry}
+BUDGET=${GPU_BUDGET_S:-$([ -n "$DRY" ] && echo 1800 || echo 560)}  # seconds for all stages; the tool kills at 600
+NEU_EPOCHS=${NEU_EPOCHS:-$([ -n "$DRY" ] && echo 1 || echo 10)}
+if [ -n "$DRY" ]; then DEVICE=cpu; DEMO_EPOCHS=1; SPEED_ITERS=1; SPEED_IMGSZ=128; NEU_IMGSZ=64; else
+  DEVICE=0; DEMO_EPOCHS=5; SPEED_ITERS=50; SPEED_IMGSZ=640; NEU_IMGSZ=640; fi
+LOGS=runs/gpu
+rm -rf "$LOGS" runs/pipeline/gpu-demo runs/pipeline/gpu-neu; mkdir -p "$OUT" "$LOGS"  # each call starts afresh
+SUMMARY="$OUT/summary.md"
+echo "# GPU check, $(date -u +%F) — benchmarks/gpu.sh${DRY:+ (GPU_DRY: CPU, toy budgets)}" > "$SUMMARY"
+export PYTHONUNBUFFERED=1
+
+left() { echo $((BUDGET - ($(date +%s) - T0))); }
+# stage NAME CAP_S CMD...: runs CMD with a timeout of min(CAP_S, time left - 20 s), logs to runs/gpu/NAME.log
+stage() {
+  local name=$1 cap=$2; shift 2
+  [ -n "$DRY" ] && cap=$((cap * 6))  # on the CPU even toy budgets take minutes
+  local t=$(( $(left) - 20 )); [ "$t" -gt "$cap" ] && t=$cap
+  if [ "$t" -lt 30 ]; then echo "- **$name**: skipped, $(left) s left" >> "$SUMMARY"; return 1; fi
+  local s=$(date +%s)
+  timeout -k 10 "$t" "$@" > "$LOGS/$name.log" 2>&1
+  local rc=$?
+  local verdict=ok; [ $rc -eq 124 ] && verdict="cut at its ${t} s box"; [ $rc -ne 0 ] && [ $rc -ne 124 ] && verdict="FAILED (rc $rc)"
+  local cmd="$*"; [ ${#cmd} -gt 240 ] && cmd="${cmd:0:240} ..."
+  echo "- **$name**: $verdict, $(( $(date +%s) - s )) s (\`$cmd\`)" >> "$SUMMARY"
+  [ $rc -ne 0 ] && { echo '```'; tail -n 15 "$LOGS/$name.log"; echo '```'; } >> "$SUMMARY"
+  return $rc
+}
+finish() {
+  find runs/pipeline/gpu-* -name results.csv -o -name '*.log' -o -name results.md -o -name opt.yaml 2>/dev/null \
+    | tar -czf "$OUT/logs.tar.gz" -T - "$LOGS" 2>/dev/null
+  echo "- total $(( $(date +%s) - T0 )) s" >> "$SUMMARY"
+  cat "$SUMMARY"
+}
+trap finish EXIT
+
+# 1. install
+if [ -z "$DRY" ]; then
+  stage install 120 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/site .whl/*.whl || exit 1
+  export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
+fi
+stage versions 60 bash -c 'nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null;
+  python3 -W ignore -c "import sys, torch, torchvision, numpy, yolov5, lagnet_modules; print(sys.version.split()[0], torch.__version__,
+  torchvision.__version__, numpy.__version__, torch.cuda.is_available())"' || exit 1
+sed 's/^/    /' "$LOGS/versions.log" >> "$SUMMARY"
+
+# 2. correctness on CUDA, on the demo's data made afresh in its own folder (no carry; a `make demo` here is untouched)
+[ -d datasets/gpu-demo/images ] || python3 data/scripts/make_synthetic.py --out datasets/gpu-demo --contrast 24 > /dev/null
+sed 's|^path: .*|path: datasets/gpu-demo|' data/demo.yaml > "$LOGS/gpu-demo.yaml"
+stage demo-pipeline 150 python3 pipeline.py --data "$LOGS/gpu-demo.yaml" --cfg lagnet-s.yaml --guide-cfg yolov5n.yaml \
+  --epochs "$DEMO_EPOCHS" --imgsz 128 --batch 16 --device "$DEVICE" --blank --jobs 2 --name gpu-demo \
+  && cat runs/pipeline/gpu-demo/results.md >> "$SUMMARY"
+W=runs/pipeline/gpu-demo/lagnet-s/weights/best.pt
+stage demo-detect 60 python3 detect.py --weights "$W" --source datasets/gpu-demo/images/test --imgsz 128 --device "$DEVICE" \
+  --project runs/pipeline/gpu-demo --name detect --exist-ok --save-lam
+stage demo-export 60 python3 export.py --weights "$W" --include torchscript --imgsz 128 --device "$DEVICE" \
+  $([ -z "$DRY" ] && echo --half)
+
+# 3. speed (the paper's Table 1 FPS column, measured against yolov5l in the same run)
+stage speed 150 python3 benchmarks/speed.py --device "$DEVICE" --imgsz "$SPEED_IMGSZ" --iters "$SPEED_ITERS" --batches 1 16 \
+  --models yolov5s yolov5l lagnet-s lagnet-l --train-iters 0 --out "$LOGS/speed.md" && cat "$LOGS/speed.md" >> "$SUMMARY"
+
+# 4. NEU-DET at the paper's image size, as far as the deadline allows
+stage neu-pipeline 600 python3 pipeline.py --data neu.yaml --cfg lagnet-s.yaml --guide-cfg yolov5s.yaml \
+  --epochs "$NEU_EPOCHS" --imgsz "$NEU_IMGSZ" --batch 16 --device "$DEVICE" --blank --jobs 2 --name gpu-neu \
+  && cat runs/pipeline/gpu-neu/results.md >> "$SUMMARY"
+python3 - "$LOGS/neu-pipeline.log" >> "$SUMMARY" <<'EOF'
+import csv, json, re, sys
+from pathlib import Path
+run, log = Path('runs/pipeline/gpu-neu'), Path(sys.argv[1])
+log = log.read_text(errors='replace') if log.is_file() else ''
+print('\nNEU-DET: epochs done, validation mAP@0.5 of the last three, seconds per epoch (stage wall time / epochs)')
+for name in ('guide', 'lagnet-s', 'lagnet-s-blank'):
+    f = run / name / 'results.csv'
+    if not f.is_file():
+        continue
+    rows = list(csv.reader(f.open()))[1:]
+    record = run / f'{name}.json'
+    if record.is_file():
+        seconds, how = json.loads(record.read_text())['seconds'], 'finished'
+    else:  # cut at the deadline: the last progress line's clock
+        clock = re.findall(rf'\[{re.escape(name)} +(\d+) s\]', log)
+        seconds, how = float(clock[-1]) if clock else float('nan'), 'cut'
+    maps = ' '.join(f'{float(r[6]):.3f}' for r in rows[-3:])
+    print(f'- {name}: {len(rows)} epochs ({how}), mAP@0.5 {maps}, {seconds / max(len(rows), 1):.1f} s/epoch')
+EOF
+exit 0
