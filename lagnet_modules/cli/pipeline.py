@@ -201,7 +201,9 @@ def run(argv):
     md = table(results)
     (run_dir / 'results.md').write_text(md + '\n')
     (run_dir / 'results.json').write_text(json.dumps(results, indent=2))
-    print(f'\n{md}\n\nTest split of {opt.data}, {opt.epochs} epochs, {opt.imgsz} px; {time.time() - t0:.0f} s. '
+    epochs = f'{opt.epochs} epochs' if opt.guide_epochs in (None, opt.epochs) else \
+        f'guide {opt.guide_epochs} epochs, LAGNet {opt.epochs}'
+    print(f'\n{md}\n\nTest split of {opt.data}, {epochs}, {opt.imgsz} px; {time.time() - t0:.0f} s. '
           f'Tables: {run_dir}/results.md')
     return results, run_dir
 
