@@ -190,7 +190,17 @@ def test_rerun_curves_splices_only_a_rerun_that_trained_identically(tmp_path, mo
         return d
 
     original = run('original', [0.01, 0.02, 0.03, 0.20, 0.30])
-    curve, changed = rerun_curves.splice(original, run('rerun', [0.01, 0.05, 0.12]))
-    assert curve == [0.01, 0.05, 0.12, 0.20, 0.30] and changed == [2, 3]
+    curve, old, changed = rerun_curves.splice(original, run('rerun', [0.01, 0.05, 0.12]))
+    assert curve == [0.01, 0.05, 0.12, 0.20, 0.30] and changed == [2, 3] and old == [0.01, 0.02, 0.03, 0.20, 0.30]
     with pytest.raises(SystemExit, match='epoch 1: training losses differ'):
         rerun_curves.splice(original, run('other', [0.01, 0.05], box_loss=0.2))
+
+
+def test_gpu_script_parses():
+    """benchmarks/gpu.sh runs once per GPU lease, with no time for a second try: its shell and the Python it embeds
+    (the NEU-DET summary) must at least parse here, where CI runs."""
+    script = ROOT / 'benchmarks' / 'gpu.sh'
+    r = subprocess.run(['bash', '-n', str(script)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    summary = script.read_text().split("<<'EOF'\n", 1)[1].split('\nEOF\n', 1)[0]
+    compile(summary, f'{script} (NEU-DET summary)', 'exec')
