@@ -38,8 +38,8 @@ pipeline:
 # backbone at yolov5n size): of the ~3M configurations it alone beat its guide on every seed at 80 epochs
 # (benchmarks/results/seeds-synthetic-yolov5n-80e-*). Its blank-LAM twin trains beside it (--jobs 2) as the control.
 # hyp.quick.yaml (twice the learning rate, a third of the scale jitter) is what lets 40 epochs find patches. The guide
-# trains 60 epochs: at 40 it finds 4-13 % of the scratches (AP) and LAGNet 1-20 %; at 60 they find 23-37 % and 26-28 %
-# on every seed, and LAGNet's seed spread shrinks from ± 6.6 to ± 0.3 (benchmarks/results/demo-recipe-*, section 7).
+# trains 60 epochs: at 40 it finds 4-17 % of the scratches (AP) and LAGNet 1-28 %; at 60 they find 23-37 % and 26-30 %
+# on every seed, LAGNet 67.4 ± 4.6 against 60.4 ± 8.6 over 5 seeds (benchmarks/results/demo-recipe-*, section 7).
 demo: install datasets/demo/images
 	$(PYTHON) pipeline.py --data demo.yaml --cfg dual-cspdarknet-lgb-scem-n.yaml --guide-cfg yolov5n.yaml \
 		--guide-epochs $(DEMO_GUIDE_EPOCHS) --epochs $(DEMO_EPOCHS) --imgsz 128 --batch 8 --workers 1 --blank --jobs 2 --name demo --train-args --hyp hyp.quick.yaml
