@@ -98,23 +98,24 @@ stage neu-pipeline 600 python3 pipeline.py --data neu.yaml --cfg lagnet-s.yaml -
   --epochs "$NEU_EPOCHS" --imgsz "$NEU_IMGSZ" --batch 16 --device "$DEVICE" --blank --jobs 2 --name gpu-neu \
   && cat runs/pipeline/gpu-neu/results.md >> "$SUMMARY"
 python3 - "$LOGS/neu-pipeline.log" >> "$SUMMARY" <<'EOF'
-import csv, json, re, sys
+import json, re, sys
 from pathlib import Path
+sys.path.insert(0, 'benchmarks')
+from seeds import val_curve  # the project's one results.csv reader
 run, log = Path('runs/pipeline/gpu-neu'), Path(sys.argv[1])
 log = log.read_text(errors='replace') if log.is_file() else ''
 print('\nNEU-DET: epochs done, validation mAP@0.5 of the last three, seconds per epoch (stage wall time / epochs)')
 for name in ('guide', 'lagnet-s', 'lagnet-s-blank'):
-    f = run / name / 'results.csv'
-    if not f.is_file():
+    if not (run / name / 'results.csv').is_file():
         continue
-    rows = list(csv.reader(f.open()))[1:]
+    curve = val_curve(run / name)
     record = run / f'{name}.json'
     if record.is_file():
         seconds, how = json.loads(record.read_text())['seconds'], 'finished'
     else:  # cut at the deadline: the last progress line's clock
         clock = re.findall(rf'\[{re.escape(name)} +(\d+) s\]', log)
         seconds, how = float(clock[-1]) if clock else float('nan'), 'cut'
-    maps = ' '.join(f'{float(r[6]):.3f}' for r in rows[-3:])
-    print(f'- {name}: {len(rows)} epochs ({how}), mAP@0.5 {maps}, {seconds / max(len(rows), 1):.1f} s/epoch')
+    maps = ' '.join(f'{v:.3f}' for v in curve[-3:])
+    print(f'- {name}: {len(curve)} epochs ({how}), mAP@0.5 {maps}, {seconds / max(len(curve), 1):.1f} s/epoch')
 EOF
 exit 0
