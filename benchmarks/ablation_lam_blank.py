@@ -2,7 +2,7 @@
 
     python benchmarks/ablation_lam_blank.py --run runs/pipeline/neu-cpu-12e-256px-yolov5s [--cfg lagnet-s.yaml]
 
-Blank LAMs are gen_lam.py with --alpha 1 --beta 0 (the image itself, no location map), in the folder named by
+Blank LAMs are gen_lam.py --blank (the image itself, no location map, no guide), in the folder named by
 data/neu-lam-blank.yaml's `lams:` key. Same parameters, same two branches: only the guidance is taken away.
 Writes benchmarks/results/<run>-lam-blank-<date>.md next to the run's guided result.
 """
@@ -29,8 +29,7 @@ def main(argv=None):
     imgsz, blank = guided[guided.index('--imgsz') + 1], f'{name}-lam-blank'
     log = run_dir / 'lam-blank-gen_lam.log'
     if not log.with_suffix('.json').is_file():
-        pipeline.sh('gen_lam', '--weights', run_dir / 'guide' / 'weights' / 'best.pt', '--data', opt.data,
-                    '--imgsz', imgsz, '--alpha', 1, '--beta', 0, log=log)
+        pipeline.sh('gen_lam', *pipeline.BLANK, '--data', opt.data, '--imgsz', imgsz, log=log)
     if not (run_dir / blank / 'weights' / 'best.pt').is_file():
         args = pipeline.with_values(guided, {'--cfg': opt.cfg, '--data': opt.data, '--name': blank})
         pipeline.sh('train', *args, log=run_dir / f'{blank}.log')

@@ -10,7 +10,7 @@ control such as mobilenetv3-small-rgb.yaml) once on the images alone. LAM kinds:
     guide   the guide's map, JET colour-coded and blended 0.5:0.5 with the image (the paper's LAM; its protocol:
             training LAMs from a guide that saw those images)
     gray    the guide's raw map alone, in grey (gen_lam --alpha 0 --beta 1 --colormap gray)
-    blank   the image itself (--alpha 1 --beta 0): the same network with no location information
+    blank   the image itself (gen_lam.py --blank): the same network with no location information
     folds   out-of-fold guide LAMs (gen_lam --folds 2: two guides, the --guide-cfg on the same schedule, each
             trained on half the training split, making the other half's LAMs; val/test LAMs from their mean map)
     dropout the guide LAMs, trained with hyp lam_dropout 0.5: each training image's LAM is replaced by the image
@@ -107,7 +107,7 @@ def run_seed(seed, opt, root):
                           '--seed', seed, '--project', run_dir / 'folds', '--train-args', '--imgsz', opt.imgsz,
                           '--batch-size', opt.batch, '--workers', opt.workers, *pipeline.RECIPE, *opt.train_args]
             else:
-                source = ['--weights', guide, *LAMS[kind][1]]
+                source = LAMS[kind][1] if kind == 'blank' else ['--weights', guide, *LAMS[kind][1]]
             pipeline.sh('gen_lam', '--data', data[kind], '--imgsz', opt.imgsz, *source,
                         log=made.with_suffix('.log'))
     out = {}

@@ -60,7 +60,7 @@ def is_checkpoint(weights):
 
 
 def lam_manifest(ckpt):
-    """The manifest of the LAMs a checkpoint was trained on, if its data and guide still exist, else {}."""
+    """The manifest of the LAMs a checkpoint was trained on, if its data and LAMs still exist, else {}."""
     from yolov5.utils.general import check_dataset
 
     from ..data.images import list_images
@@ -72,7 +72,19 @@ def lam_manifest(ckpt):
         m = json.loads(manifest.read_text())
     except Exception:  # the training data, its LAMs or their manifest are gone or changed: nothing recorded
         return {}
-    return m if m.get('guide') and Path(m['guide']).is_file() else {}  # K fold guides: none recorded alone
+    return m
+
+
+def recorded_guide(manifest):
+    """The guide checkpoint a LAM manifest records, if that file still exists (K fold guides: none alone)."""
+    return manifest['guide'] if manifest.get('guide') and Path(manifest['guide']).is_file() else None
+
+
+def lam_recipe(manifest):
+    """How the training LAMs were blended (alpha, beta, colormap, score): a guide making LAMs for this model must
+    blend alike, whichever guide it is; the paper's where nothing is recorded."""
+    recipe = {'alpha': 0.5, 'beta': 0.5, 'colormap': 'jet', 'score': 'obj'}
+    return {k: v if manifest.get(k) is None else manifest[k] for k, v in recipe.items()}  # beta 0 is a value
 
 
 def input_channels(cfg=None, weights=None):

@@ -6,7 +6,8 @@
 
 For a LAGNet checkpoint each image needs its LAM: --lams DIR reads <DIR>/<stem>.png; otherwise the guide
 YOLOv5 makes it on the fly (--guide, default: the guide recorded in the manifest of the LAMs the model was
-trained on, if that file still exists). Annotated images land in runs/detect/exp*; --save-lam adds lams/.
+trained on, if that file still exists), blending as that manifest records (a model trained on grey maps gets grey
+maps; one trained on blank LAMs, the image itself). Annotated images land in runs/detect/exp*; --save-lam adds lams/.
 """
 import argparse
 import os
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import cv2
 
-from ..data.lam import LAMGenerator
+from ..data.lam import BlankLAMs, LAMGenerator
 from ..data.pairs import paired_inference
 from . import common
 
@@ -41,12 +42,16 @@ def lam_source(extra, ckpt, imgsz, device):
                                         f'<guide.pt> --source <images> --out {folder}')
             return lam
         return read
-    manifest = {} if extra.guide else common.lam_manifest(ckpt)
-    guide, guide_imgsz = extra.guide or manifest.get('guide'), manifest.get('imgsz')
-    if not guide:
-        raise common.UsageError('a LAGNet model needs each image\'s LAM: pass --guide <guide.pt> (the YOLOv5 that '
-                                'made the training LAMs) or --lams <folder of <stem>.png LAMs>')
-    generator = LAMGenerator(guide, extra.guide_imgsz or guide_imgsz or imgsz, device)
+    manifest = common.lam_manifest(ckpt)
+    if manifest.get('blank') and not extra.guide:  # trained on blank LAMs: each image is its own LAM
+        generator = BlankLAMs()
+    else:
+        guide = extra.guide or common.recorded_guide(manifest)
+        if not guide:
+            raise common.UsageError('a LAGNet model needs each image\'s LAM: pass --guide <guide.pt> (the YOLOv5 '
+                                    'that made the training LAMs) or --lams <folder of <stem>.png LAMs>')
+        generator = LAMGenerator(guide, extra.guide_imgsz or manifest.get('imgsz') or imgsz, device,
+                                 **common.lam_recipe(manifest))
     return lambda path, im0: generator([im0])[0][0]
 
 

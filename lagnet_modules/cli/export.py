@@ -27,16 +27,15 @@ def guided_checkpoint(weights, model, ckpt, guide=None):
     """Save ``weights`` (a LAGNet checkpoint: its ``model`` and dict ``ckpt``) with its guide inside as
     ``<stem>-guided.pt``; return that path."""
     from ..data.lam import GuideError, sha256
-    manifest = {} if guide else common.lam_manifest(ckpt)
-    guide = guide or manifest.get('guide')
+    manifest = common.lam_manifest(ckpt)
+    guide = guide or common.recorded_guide(manifest)
     if not guide:
         raise common.UsageError('a LAGNet model exports with its guide inside: pass --guide <guide.pt> (the YOLOv5 '
                                 'that made the training LAMs; none is recorded, or its file is gone)')
     guide_model = common.checkpoint_model(guide)[0]
     if guide_model.yaml.get('ch', 3) != 3:
         raise GuideError(f'{guide}: a {guide_model.yaml.get("ch")}-channel model cannot be the guide')
-    guided = GuidedLAGNet(guide_model, model.float(), manifest.get('alpha', 0.5), manifest.get('beta', 0.5),
-                          manifest.get('colormap', 'jet'), manifest.get('score', 'obj'))
+    guided = GuidedLAGNet(guide_model, model.float(), **common.lam_recipe(manifest))
     out = Path(weights).with_name(f'{Path(weights).stem}-guided.pt')
     torch.save({'model': guided.half(), 'ema': None, 'epoch': -1, 'opt': ckpt.get('opt'), 'guide': str(guide),
                 'guide_sha256': sha256(guide)}, out)

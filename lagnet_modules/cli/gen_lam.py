@@ -14,6 +14,9 @@ alpha, beta, colormap and score. --save-map also writes the raw single-channel m
 val/test LAMs are made from the pixel-wise mean of the K guides' maps, so training and test LAMs come from guides of
 the same strength, none of which saw the image it maps. The manifest lists the K guides.
 
+--blank writes blank LAMs, no guide needed: each image itself (what --alpha 1 --beta 0 gives with any guide), the
+control that trains the same two-branch network with no location information (pipeline.py --blank).
+
     python gen_lam.py --data synthetic.yaml --folds 2 --guide-cfg yolov5n.yaml --guide-epochs 80 --imgsz 128 \
         --train-args --hyp hyp.demo.yaml --batch-size 8
 
@@ -32,7 +35,7 @@ import yaml
 from tqdm import tqdm
 
 from ..data.images import dataset_images, list_images, read_image
-from ..data.lam import COLORMAPS, GuideError, LAMGenerator, blend
+from ..data.lam import COLORMAPS, BlankLAMs, GuideError, LAMGenerator, blend
 from ..data.layout import LamLayout, check_outputs
 from ..paths import find_file
 from . import common
@@ -105,13 +108,18 @@ def fold_guides(data, folds, guide_cfg, epochs, train_args, project='runs/folds'
 
 def run(weights=None, data=None, source=None, out=None, imgsz=640, batch=16, device='', alpha=0.5, beta=0.5,
         colormap='jet', score='obj', save_map=False, folds=0, guide_cfg='yolov5s.yaml', guide_epochs=100,
-        train_args=(), project='runs/folds', seed=0):
+        train_args=(), project='runs/folds', seed=0, blank=False):
     """Write the LAMs; returns (jobs written, images skipped as unreadable)."""
     if data:
         jobs, manifests, nc = jobs_from_data(data, save_map)
     else:
         jobs, manifests = jobs_from_source(source, out or 'runs/lam', save_map)
-    if folds:
+    if blank and (weights or folds):
+        raise common.UsageError('--blank LAMs are the images themselves and need no guide: drop --weights/--folds')
+    if blank:
+        generators = [BlankLAMs()]
+        source_of, manifest = generators * len(jobs), generators[0].manifest()
+    elif folds:
         if not data:
             raise common.UsageError('--folds needs --data: the folds are cut from its training split')
         fold_of, weights = fold_guides(data, folds, guide_cfg, guide_epochs, list(train_args), project, seed)
@@ -125,10 +133,10 @@ def run(weights=None, data=None, source=None, out=None, imgsz=640, batch=16, dev
         del manifest['guide_sha256']
     else:
         if not weights:
-            raise common.UsageError('--weights <guide.pt> is required (or --folds K to train fold guides)')
+            raise common.UsageError('--weights <guide.pt> is required (or --folds K to train fold guides, or --blank)')
         guide = LAMGenerator(weights, imgsz, device, alpha, beta, colormap, score, batch)
         generators, source_of, manifest = [guide], [guide] * len(jobs), guide.manifest()
-    if data and nc != generators[0].nc:
+    if data and not blank and nc != generators[0].nc:
         raise GuideError(f'{weights} detects {generators[0].nc} classes but {data} has {nc}: train the guide on this '
                          f'data first: python train.py --cfg yolov5s.yaml --data {data}')
     done, skipped = [], []
@@ -163,7 +171,7 @@ def run(weights=None, data=None, source=None, out=None, imgsz=640, batch=16, dev
 
 def parse_opt(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--weights', help='trained stock YOLOv5 guide checkpoint (*.pt); not with --folds')
+    ap.add_argument('--weights', help='trained stock YOLOv5 guide checkpoint (*.pt); not with --folds or --blank')
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument('--data', help='data YAML: LAMs for all its splits, where the pair loader reads them')
     src.add_argument('--source', help='folder or *.txt list of images')
@@ -176,6 +184,7 @@ def parse_opt(argv=None):
     ap.add_argument('--colormap', default='jet', choices=sorted(COLORMAPS))
     ap.add_argument('--score', default='obj', choices=['obj', 'conf'], help='objectness, or objectness x best class')
     ap.add_argument('--save-map', action='store_true', help='also save the raw single-channel location map')
+    ap.add_argument('--blank', action='store_true', help='blank LAMs (each image itself, no guide): the control')
     ap.add_argument('--folds', type=int, default=0, help='K > 1: out-of-fold LAMs from K guides trained here')
     ap.add_argument('--guide-cfg', default='yolov5s.yaml', help='with --folds: the fold guides\' model')
     ap.add_argument('--guide-epochs', type=int, default=100, help='with --folds: their epochs')

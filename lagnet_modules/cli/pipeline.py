@@ -5,9 +5,11 @@
 
 Guide and LAGNet train with one recipe (data/hyps/hyp.lagnet.yaml, cosine LR; --train-args to change it).
 --blank also trains each LAGNet on blank LAMs (the image itself: the same network with no location information),
-the control for what the guidance adds; --jobs N runs every stage after the guide N at a time (LAM sets, LAGNet
-trainings, validations), each on cpu_count/N threads (on a 2-core CPU two single-thread trainings finish sooner than
-the same two one after the other).
+the control for what the guidance adds. --jobs N runs up to N stages at once, each on cpu_count/N threads: the blank
+twins need no guide, so they start beside it; each model is validated as soon as it is trained; a stage with the
+machine to itself (the guide without twins beside it, a lone LAGNet once its guide is done) gets every core. On a
+2-core CPU two single-thread trainings finish sooner than the same two one after the other, and the LAGNet, which
+waits for its guide, runs on both cores while the twin, started early, finishes.
 Each stage runs the project's own command (train, gen_lam, val) in a fresh process, its output logged to
 runs/pipeline/<name>/<stage>.log with a progress line every few seconds, and is skipped when its output already
 exists: runs/pipeline/<name>/{guide,<cfg>}/weights/best.pt, LAMs whose manifest records this guide's SHA-256, and
@@ -19,11 +21,13 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 COMMANDS = {'train': 'lagnet_modules.cli.train', 'val': 'lagnet_modules.cli.val', 'gen_lam': 'lagnet_modules.cli.gen_lam'}
+RUNNING = set()  # stage processes now running (sh), stopped together when a stage beside them fails
 
 
 def progress(line, name, t0):
@@ -45,12 +49,16 @@ def sh(command, *args, log, threads=None):
     with open(log, 'w') as f:
         p = subprocess.Popen([sys.executable, '-c', f'from {COMMANDS[command]} import main; main()', *args],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, env=env)
-        for line in p.stdout:
-            f.write(line)
-            if time.time() - last > 10 and line.strip():
-                print(progress(line, log.stem, t0), flush=True)
-                last = time.time()
-        p.wait()
+        RUNNING.add(p)
+        try:
+            for line in p.stdout:
+                f.write(line)
+                if time.time() - last > 10 and line.strip():
+                    print(progress(line, log.stem, t0), flush=True)
+                    last = time.time()
+            p.wait()
+        finally:
+            RUNNING.discard(p)
     log.with_suffix('.json').write_text(json.dumps({'command': command, 'args': args, 'seconds': round(time.time() - t0,
                                                     1), 'returncode': p.returncode}) + '\n')
     if p.returncode:
@@ -71,7 +79,7 @@ def command_line(record):
 
 
 RECIPE = ['--hyp', 'hyp.lagnet.yaml', '--cos-lr']  # one recipe for guide and LAGNet (the paper's); --train-args override
-BLANK = ['--alpha', 1, '--beta', 0]  # gen_lam flags of a blank LAM: the image itself, no location information
+BLANK = ['--blank']  # gen_lam flag of blank LAMs: the image itself, no location information, no guide
 
 
 def train(run_dir, name, cfg, opt, epochs, threads=None):
@@ -87,8 +95,8 @@ def train(run_dir, name, cfg, opt, epochs, threads=None):
 
 
 def lams(guide, opt, run_dir, blank=False, threads=None):
-    """LAMs of every split from ``guide`` where ``opt.data`` puts them (``blank``: the image itself, --alpha 1
-    --beta 0), unless LAMs from this guide are there already."""
+    """LAMs of every split from ``guide`` where ``opt.data`` puts them (``blank``: the image itself, no guide), unless
+    such LAMs are there already."""
     from yolov5.utils.general import check_dataset
 
     from ..data.images import dataset_images
@@ -97,12 +105,12 @@ def lams(guide, opt, run_dir, blank=False, threads=None):
     from ..paths import find_file
     d = check_dataset(str(find_file(opt.data, 'data')))
     manifests = {LamLayout.from_data(d).manifest(f) for f in dataset_images(d)[0]}
-    if manifests and all(m.is_file() and json.loads(m.read_text()).get('guide_sha256') == sha256(guide)
-                         for m in manifests):
+    made = (lambda m: m.get('blank') is True) if blank else (lambda m: m.get('guide_sha256') == sha256(guide))
+    if manifests and all(m.is_file() and made(json.loads(m.read_text())) for m in manifests):
         print(f"reusing LAMs of {', '.join(str(m.parent) for m in sorted(manifests))}")
         return
-    sh('gen_lam', '--weights', guide, '--data', opt.data, '--imgsz', opt.imgsz,
-       *(BLANK if blank else []), *(['--device', opt.device] if opt.device else []),
+    sh('gen_lam', *(BLANK if blank else ['--weights', guide]), '--data', opt.data, '--imgsz', opt.imgsz,
+       *(['--device', opt.device] if opt.device else []),
        log=run_dir / f"gen_lam{'_blank' if blank else ''}.log", threads=threads)
 
 
@@ -172,7 +180,7 @@ def parse_opt(argv=None):
     ap.add_argument('--device', default='')
     ap.add_argument('--blank', action='store_true', help='also train each --cfg on blank LAMs (no location info)')
     ap.add_argument('--jobs', type=int, default=1,
-                    help='stages after the guide (LAMs, LAGNets, validations) at once, on cpu_count/jobs threads each')
+                    help='stages at once (trainings, LAM sets, validations), on cpu_count/jobs threads each')
     ap.add_argument('--name', help='run folder under runs/pipeline (default <data>-<cfgs>)')
     ap.add_argument('--train-args', nargs=argparse.REMAINDER, default=[], help='extra train.py flags (last)')
     opt = ap.parse_args(argv)
@@ -180,24 +188,66 @@ def parse_opt(argv=None):
     return opt
 
 
+class Stages:
+    """The stages of one pipeline run, up to ``--jobs`` at once, each a process (``sh``) on ``share`` threads (beside
+    other stages) or every core (alone); the first stage to fail stops the others and is the error raised."""
+
+    def __init__(self, opt, run_dir):
+        self.opt, self.run_dir = opt, run_dir
+        self.slots, self.failed = threading.Semaphore(max(1, opt.jobs)), []
+        self.beside = opt.blank and opt.jobs > 1  # blank twins need no guide: their stages run beside the guide's
+        self.share = max(1, (os.cpu_count() or 1) // opt.jobs) if opt.jobs > 1 else None
+        self.alone = None if len(opt.cfg) == 1 else self.share  # a lone LAGNet: every core once its guide is done
+
+    def run(self, threads, fn, *args, **kwargs):
+        """``fn(*args, threads=threads, **kwargs)`` (a stage: train, lams or validate) once a slot is free."""
+        with self.slots:
+            if self.failed:
+                raise self.failed[0]
+            try:
+                return fn(*args, threads=threads, **kwargs)
+            except BaseException as e:  # sh's SystemExit included
+                self.failed.append(e)
+                for p in list(RUNNING):
+                    p.terminate()
+                raise
+
+    def trained(self, pool, data, blank, guide=None):
+        """LAMs of one kind -> every --cfg trained and validated on them: {name: test metrics}."""
+        self.run(self.share, lams, guide, data, self.run_dir, blank=blank)
+
+        def one(cfg):
+            name = f"{Path(cfg).stem}{'-blank' if blank else ''}"
+            weights = self.run(self.share if blank else self.alone, train, self.run_dir, name, cfg, data,
+                               self.opt.epochs)
+            return name, self.run(self.share, validate, weights, name, data, self.run_dir)
+        return dict(pool.map(one, self.opt.cfg))
+
+    def results(self):
+        """Every stage; {model: test metrics}, the guide first."""
+        opt, run_dir = self.opt, self.run_dir
+        try:
+            with ThreadPoolExecutor(8 * len(opt.cfg) + 8) as pool:  # threads wait for stages; --jobs bounds these
+                twins = pool.submit(self.trained, pool, blank_data(opt, run_dir), True) if self.beside else None
+                guide = self.run(self.share if self.beside else None, train, run_dir, 'guide', opt.guide_cfg, opt,
+                                 opt.guide_epochs or opt.epochs)
+                checked = pool.submit(self.run, self.share, validate, guide, Path(opt.guide_cfg).stem, opt, run_dir)
+                out = {f'{Path(opt.guide_cfg).stem} (guide, RGB)': checked.result(),
+                       **self.trained(pool, opt, False, guide)}
+                if opt.blank:
+                    out.update(twins.result() if twins else self.trained(pool, blank_data(opt, run_dir), True))
+                return out
+        except BaseException:
+            if self.failed:
+                raise self.failed[0] from None
+            raise
+
+
 def run(argv):
     opt = parse_opt(argv)
     run_dir = Path('runs') / 'pipeline' / opt.name
     t0 = time.time()
-    guide = train(run_dir, 'guide', opt.guide_cfg, opt, opt.guide_epochs or opt.epochs)
-    jobs, lam_sets = [(Path(cfg).stem, cfg, opt) for cfg in opt.cfg], [(opt, False)]
-    if opt.blank:
-        blank = blank_data(opt, run_dir)
-        lam_sets.append((blank, True))
-        jobs += [(f'{Path(cfg).stem}-blank', cfg, blank) for cfg in opt.cfg]
-    threads = max(1, (os.cpu_count() or 1) // opt.jobs) if opt.jobs > 1 else None
-    with ThreadPoolExecutor(max(1, opt.jobs)) as pool:  # every stage after the guide runs --jobs at a time
-        list(pool.map(lambda s: lams(guide, s[0], run_dir, blank=s[1], threads=threads), lam_sets))
-        weights = list(pool.map(lambda j: train(run_dir, j[0], j[1], j[2], opt.epochs, threads), jobs))
-        models = {f'{Path(opt.guide_cfg).stem} (guide, RGB)': (guide, opt)}
-        models.update({name: (w, o) for (name, _, o), w in zip(jobs, weights)})
-        results = dict(zip(models, pool.map(lambda m: validate(m[0], m[1].split(' ')[0], m[2], run_dir, threads),
-                                            ((w, name, o) for name, (w, o) in models.items()))))
+    results = Stages(opt, run_dir).results()
     md = table(results)
     (run_dir / 'results.md').write_text(md + '\n')
     (run_dir / 'results.json').write_text(json.dumps(results, indent=2))

@@ -152,3 +152,21 @@ class LAMGenerator:
     def manifest(self):
         return {'guide': str(self.weights.resolve()), 'guide_sha256': sha256(self.weights), 'imgsz': self.imgsz,
                 'alpha': self.alpha, 'beta': self.beta, 'colormap': self.colormap, 'score': self.score}
+
+
+class BlankLAMs:
+    """LAMs without location information: each image itself, what ``blend`` gives with α = 1, β = 0 and any map.
+    The control that takes the guidance away from the same two-branch network (issue 11's blank twin); needs no
+    guide, so a pipeline can make these LAMs and train the twin while the guide trains."""
+
+    alpha, beta, colormap, score, nc = 1.0, 0.0, PAPER_BLEND['colormap'], None, None
+
+    def maps(self, images):
+        return [np.zeros(im.shape[:2], np.float32) for im in images]
+
+    def __call__(self, images):
+        return [im.copy() for im in images], self.maps(images)
+
+    def manifest(self):
+        return {'guide': None, 'blank': True, 'alpha': self.alpha, 'beta': self.beta, 'colormap': self.colormap,
+                'score': self.score}

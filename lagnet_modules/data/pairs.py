@@ -76,7 +76,7 @@ def _require_pair(im):
 
 
 def without_lam(im):
-    """A pair whose LAM is replaced by the image itself: what ``gen_lam --alpha 1 --beta 0`` writes (a blank LAM,
+    """A pair whose LAM is replaced by the image itself: what ``gen_lam --blank`` writes (a blank LAM,
     no location information). Training with hyp ``lam_dropout: p`` does this to each loaded image with probability
     p, so the image branch must find defects the guide misses instead of copying the guide's map (issue 11)."""
     _require_pair(im)
