@@ -275,3 +275,20 @@ def test_pipeline_with_blank_twin_in_parallel(world, tmp_path):
     record = json.loads((run_dir / 'val' / 'lagnet-n-blank.json').read_text())
     assert tmp_path / record['args'][record['args'].index('--data') + 1] == run_dir / 'd-blank.yaml'
     assert (run_dir / 'val' / 'lagnet-n-blank' / 'metrics.json').is_file()
+    assert json.loads((tmp_path / 'ds' / 'lams-blank' / 'manifest.json').read_text())['blank'] is True  # no guide
+    assert '--weights' not in json.loads((run_dir / 'gen_lam_blank.json').read_text())['args']
+
+
+def test_pipeline_stops_the_twin_when_the_guide_fails(world, tmp_path):
+    """The blank twin trains beside the guide; a guide that fails stops it at once, and the guide's error is the
+    one reported."""
+    shutil.copytree(world['tmp'] / 'ds', tmp_path / 'ds', ignore=shutil.ignore_patterns('lams', '*.cache'))
+    data = tmp_path / 'd.yaml'
+    data.write_text(yaml.safe_dump({**yaml.safe_load(world['data'].read_text()), 'path': str(tmp_path / 'ds')}))
+    args = ['--data', data, '--cfg', 'lagnet-n.yaml', '--guide-cfg', 'nosuch.yaml', '--epochs', 3, '--imgsz', IMG,
+            '--batch', 4, '--workers', 0, '--blank', '--jobs', 2, '--name', 'p']
+    r = subprocess.run([sys.executable, ROOT / 'pipeline.py', *map(str, args)], cwd=tmp_path, capture_output=True,
+                       text=True)
+    assert r.returncode != 0 and 'stage failed (python train.py --cfg nosuch.yaml' in r.stderr, r.stderr[-3000:]
+    assert 'lagnet-n-blank' not in r.stderr  # the twin, stopped, is not what went wrong
+    assert not (tmp_path / 'runs' / 'pipeline' / 'p' / 'lagnet-n-blank' / 'weights' / 'best.pt').exists()

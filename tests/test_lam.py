@@ -130,3 +130,44 @@ def test_gen_lam_missing_guide_is_one_clear_error(tmp_path):
     cv2.imwrite(str(tmp_path / 'src' / 'a.png'), np.zeros((32, 32, 3), np.uint8))
     r = gen_lam('--weights', tmp_path / 'nope.pt', '--source', tmp_path / 'src', '--out', tmp_path / 'lams')
     assert r.returncode != 0 and 'nope.pt not found' in r.stderr and 'Traceback' not in r.stderr
+
+
+def test_gen_lam_blank_writes_each_image_itself_without_a_guide(tmp_path, guide):
+    """--blank (the blank twin's LAMs): pixel-exact copies of the images, what --alpha 1 --beta 0 gives with any
+    guide, and no guide needed; with --weights it is one clear error."""
+    rng = np.random.default_rng(0)
+    (tmp_path / 'src').mkdir()
+    images = {f'a{i}': rng.integers(0, 256, (24 + 8 * i, 40, 3), dtype=np.uint8) for i in range(3)}
+    for stem, im in images.items():
+        cv2.imwrite(str(tmp_path / 'src' / f'{stem}.png'), im)
+    r = gen_lam('--blank', '--source', tmp_path / 'src', '--out', tmp_path / 'blank')
+    assert r.returncode == 0, r.stderr
+    r = gen_lam('--weights', guide, '--alpha', 1, '--beta', 0, '--imgsz', 64, '--source', tmp_path / 'src',
+                '--out', tmp_path / 'guided')
+    assert r.returncode == 0, r.stderr
+    for stem, im in images.items():
+        assert np.array_equal(cv2.imread(str(tmp_path / 'blank' / f'{stem}.png')), im)
+        assert np.array_equal(cv2.imread(str(tmp_path / 'guided' / f'{stem}.png')), im)
+    manifest = json.loads((tmp_path / 'blank' / 'manifest.json').read_text())
+    assert manifest['blank'] is True and manifest['guide'] is None and (manifest['alpha'], manifest['beta']) == (1, 0)
+    r = gen_lam('--blank', '--weights', guide, '--source', tmp_path / 'src', '--out', tmp_path / 'both')
+    assert r.returncode != 0 and 'need no guide' in r.stderr and 'Traceback' not in r.stderr
+    assert not (tmp_path / 'both').exists()
+
+
+@pytest.mark.parametrize('recipe', [(0.0, 1.0, 'gray'), (0.3, 0.7, 'turbo')])
+def test_detect_blends_like_the_lams_the_model_trained_on(guide, monkeypatch, recipe):
+    """detect.py's on-the-fly LAMs follow the training LAMs' manifest (a model trained on grey maps reads grey maps),
+    also when --guide names the guide; a model trained on blank LAMs gets the image itself, no guide needed."""
+    from lagnet_modules.cli import common, detect
+    from lagnet_modules.data.lam import LAMGenerator
+    alpha, beta, colormap = recipe
+    manifest = {'guide': str(guide), 'imgsz': 64, 'alpha': alpha, 'beta': beta, 'colormap': colormap, 'score': 'obj'}
+    monkeypatch.setattr(common, 'lam_manifest', lambda ckpt: manifest)
+    im = np.random.default_rng(0).integers(0, 256, (40, 48, 3), dtype=np.uint8)
+    expected = LAMGenerator(guide, 64, 'cpu', alpha, beta, colormap)([im])[0][0]
+    for args in ([], ['--guide', str(guide)]):
+        lam = detect.lam_source(detect.EXTRA.parse_args(args), {}, 64, 'cpu')('a.png', im)
+        assert np.array_equal(lam, expected), args
+    monkeypatch.setattr(common, 'lam_manifest', lambda ckpt: {'guide': None, 'blank': True, 'alpha': 1.0, 'beta': 0.0})
+    assert np.array_equal(detect.lam_source(detect.EXTRA.parse_args([]), {}, 64, 'cpu')('a.png', im), im)

@@ -5,11 +5,10 @@
 
 Guide and LAGNet train with one recipe (data/hyps/hyp.lagnet.yaml, cosine LR; --train-args to change it).
 --blank also trains each LAGNet on blank LAMs (the image itself: the same network with no location information),
-the control for what the guidance adds. --jobs N runs up to N stages at once, each on cpu_count/N threads: the blank
-twins need no guide, so they start beside it; each model is validated as soon as it is trained; a stage with the
-machine to itself (the guide without twins beside it, a lone LAGNet once its guide is done) gets every core. On a
-2-core CPU two single-thread trainings finish sooner than the same two one after the other, and the LAGNet, which
-waits for its guide, runs on both cores while the twin, started early, finishes.
+the control for what the guidance adds. --jobs N runs up to N stages at once, each on cpu_count/N threads (the guide,
+when nothing runs beside it, on all): the blank twins need no guide, so they train beside it, and each model is
+validated as soon as it is trained. On a 2-core CPU two single-thread trainings finish sooner than the same two one
+after the other; one training on two threads is no faster than on one (demo LAGNet, 6 epochs: 46.2 s against 46.8 s).
 Each stage runs the project's own command (train, gen_lam, val) in a fresh process, its output logged to
 runs/pipeline/<name>/<stage>.log with a progress line every few seconds, and is skipped when its output already
 exists: runs/pipeline/<name>/{guide,<cfg>}/weights/best.pt, LAMs whose manifest records this guide's SHA-256, and
@@ -27,7 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 COMMANDS = {'train': 'lagnet_modules.cli.train', 'val': 'lagnet_modules.cli.val', 'gen_lam': 'lagnet_modules.cli.gen_lam'}
-RUNNING = set()  # stage processes now running (sh), stopped together when a stage beside them fails
+RUNNING = set()  # stage processes now running (sh), stopped together when a stage beside them fails ...
+STOP = threading.Event()  # ... and set then, so a stage starting at that moment stops too
 
 
 def progress(line, name, t0):
@@ -50,6 +50,8 @@ def sh(command, *args, log, threads=None):
         p = subprocess.Popen([sys.executable, '-c', f'from {COMMANDS[command]} import main; main()', *args],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1, env=env)
         RUNNING.add(p)
+        if STOP.is_set():
+            p.terminate()
         try:
             for line in p.stdout:
                 f.write(line)
@@ -189,15 +191,15 @@ def parse_opt(argv=None):
 
 
 class Stages:
-    """The stages of one pipeline run, up to ``--jobs`` at once, each a process (``sh``) on ``share`` threads (beside
-    other stages) or every core (alone); the first stage to fail stops the others and is the error raised."""
+    """The stages of one pipeline run, up to ``--jobs`` at once, each a process (``sh``) on ``share`` threads; the
+    first stage to fail stops the others and is the error raised."""
 
     def __init__(self, opt, run_dir):
         self.opt, self.run_dir = opt, run_dir
         self.slots, self.failed = threading.Semaphore(max(1, opt.jobs)), []
+        STOP.clear()
         self.beside = opt.blank and opt.jobs > 1  # blank twins need no guide: their stages run beside the guide's
         self.share = max(1, (os.cpu_count() or 1) // opt.jobs) if opt.jobs > 1 else None
-        self.alone = None if len(opt.cfg) == 1 else self.share  # a lone LAGNet: every core once its guide is done
 
     def run(self, threads, fn, *args, **kwargs):
         """``fn(*args, threads=threads, **kwargs)`` (a stage: train, lams or validate) once a slot is free."""
@@ -208,6 +210,7 @@ class Stages:
                 return fn(*args, threads=threads, **kwargs)
             except BaseException as e:  # sh's SystemExit included
                 self.failed.append(e)
+                STOP.set()
                 for p in list(RUNNING):
                     p.terminate()
                 raise
@@ -218,8 +221,7 @@ class Stages:
 
         def one(cfg):
             name = f"{Path(cfg).stem}{'-blank' if blank else ''}"
-            weights = self.run(self.share if blank else self.alone, train, self.run_dir, name, cfg, data,
-                               self.opt.epochs)
+            weights = self.run(self.share, train, self.run_dir, name, cfg, data, self.opt.epochs)
             return name, self.run(self.share, validate, weights, name, data, self.run_dir)
         return dict(pool.map(one, self.opt.cfg))
 
