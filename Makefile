@@ -36,7 +36,8 @@ pipeline:
 
 # The demo's LAGNet is dual-cspdarknet-lgb-scem-n (two yolov5n backbones fused by LGB, SCEM; the paper's Table 4
 # backbone at yolov5n size): of the ~3M configurations it alone beat its guide on every seed at 80 epochs
-# (benchmarks/results/seeds-synthetic-yolov5n-80e-*). Its blank-LAM twin trains beside it (--jobs 2) as the control.
+# (benchmarks/results/seeds-synthetic-yolov5n-80e-*). Its blank-LAM twin, the control, needs no guide: it trains
+# beside the guide (--jobs 2).
 # hyp.quick.yaml (twice the learning rate, a third of the scale jitter) is what lets 40 epochs find patches. The guide
 # trains 60 epochs: at 40 it finds 4-17 % of the scratches (AP) and LAGNet 1-28 %; at 60 they find 23-37 % and 26-30 %
 # on every seed, LAGNet 67.4 ± 4.6 against 60.4 ± 8.6 over 5 seeds (benchmarks/results/demo-recipe-*, section 7).

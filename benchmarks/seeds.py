@@ -94,7 +94,7 @@ def run_seed(seed, opt, root):
     run_dir = root / f'seed{seed}'
     common = argparse.Namespace(**{**vars(opt), 'seed': seed})
     guide = run_dir / 'guide' / 'weights' / 'best.pt' if opt.tabulate else pipeline.train(
-        run_dir, 'guide', opt.guide_cfg, common, opt.epochs)
+        run_dir, 'guide', opt.guide_cfg, common, opt.guide_epochs or opt.epochs)
     data = {None: opt.data}
     for kind in set() if opt.tabulate else {TRAINS_ON.get(k, k) for _, _, k in arms(opt)} - {None}:
         folder = f'lams-{opt.name}-blank' if kind == 'blank' else f'lams-{opt.name}-seed{seed}' + (
@@ -103,9 +103,10 @@ def run_seed(seed, opt, root):
         made = (root if kind == 'blank' else run_dir) / f'gen_lam_{kind}'  # one record per LAM folder
         if not made.with_suffix('.json').is_file():
             if kind == 'folds':  # --train-args last: it takes the rest
-                source = ['--folds', 2, '--save-map', '--guide-cfg', opt.guide_cfg, '--guide-epochs', opt.epochs,
-                          '--seed', seed, '--project', run_dir / 'folds', '--train-args', '--imgsz', opt.imgsz,
-                          '--batch-size', opt.batch, '--workers', opt.workers, *pipeline.RECIPE, *opt.train_args]
+                source = ['--folds', 2, '--save-map', '--guide-cfg', opt.guide_cfg, '--guide-epochs',
+                          opt.guide_epochs or opt.epochs, '--seed', seed, '--project', run_dir / 'folds',
+                          '--train-args', '--imgsz', opt.imgsz, '--batch-size', opt.batch, '--workers', opt.workers,
+                          *pipeline.RECIPE, *opt.train_args]
             else:
                 source = LAMS[kind][1] if kind == 'blank' else ['--weights', guide, *LAMS[kind][1]]
             pipeline.sh('gen_lam', '--data', data[kind], '--imgsz', opt.imgsz, *source,
@@ -150,6 +151,7 @@ def main(argv=None):
     ap.add_argument('--guide-cfg', default='yolov5n.yaml')
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     ap.add_argument('--epochs', type=int, default=80)
+    ap.add_argument('--guide-epochs', type=int, help='guide (and fold guide) epochs (default --epochs)')
     ap.add_argument('--imgsz', type=int, default=128)
     ap.add_argument('--batch', type=int, default=8)
     ap.add_argument('--workers', type=int, default=2)
@@ -165,7 +167,9 @@ def main(argv=None):
     results = {seed: run_seed(seed, opt, root) for seed in opt.seeds}
     models = {name: label(name, cfg, kind) for name, cfg, kind in arms(opt)
               if all(name in results[s] for s in opt.seeds)}
-    lines = [f'# Seeds — {opt.data}, {opt.epochs} epochs, {opt.imgsz} px, batch {opt.batch}, '
+    epochs = f'{opt.epochs} epochs' if opt.guide_epochs in (None, opt.epochs) else \
+        f'guide {opt.guide_epochs} epochs, the others {opt.epochs}'
+    lines = [f'# Seeds — {opt.data}, {epochs}, {opt.imgsz} px, batch {opt.batch}, '
              f'{datetime.date.today().isoformat()}', '',
              f'Seeds {opt.seeds}; test split; mean ± std (sample std) over seeds, in %. Last 3: mean validation '
              'mAP@0.5 of the last three epochs. Start: epochs until validation mAP@0.5 first reached 10 %. '
@@ -186,6 +190,8 @@ def main(argv=None):
     lines += ['', '| validation mAP@0.5 at epoch | ' + ' | '.join(models.values()) + ' |', '|---|' + '---|' * len(models)]
     for i, q in enumerate(('1/4', '1/2', '3/4', 'end')):
         epoch = max(round((i + 1) / 4 * opt.epochs), 1)
+        if opt.guide_epochs not in (None, opt.epochs):
+            epoch = f'{epoch}, guide {max(round((i + 1) / 4 * opt.guide_epochs), 1)}'
         lines.append(f'| {epoch} ({q}) | ' + ' | '.join(fmt([results[s][k]['val_quarters'][i] for s in opt.seeds])
                                                          for k in models) + ' |')
     command = ' '.join(argv if argv is not None else sys.argv[1:])

@@ -255,16 +255,21 @@ def test_out_of_fold_lams(world, tmp_path):
     assert np.array_equal(cv2.imread(str(tmp_path / 'ds' / 'lams' / 'test' / f'{f.stem}.png')), blend(im, mean))
 
 
-def test_pipeline_with_blank_twin_in_parallel(world, tmp_path):
-    """pipeline.py --blank --jobs 2: LAGNet and its blank-LAM twin (LAM = the image) train side by side; the table
-    compares guide, LAGNet and twin, each validated on its own LAMs."""
+def blank_twin_pipeline(world, tmp_path, guide_cfg='yolov5n.yaml', epochs=1):
+    """pipeline.py --blank --jobs 2 on a copy of the test world's dataset, in ``tmp_path``."""
     shutil.copytree(world['tmp'] / 'ds', tmp_path / 'ds', ignore=shutil.ignore_patterns('lams', '*.cache'))
     data = tmp_path / 'd.yaml'
     data.write_text(yaml.safe_dump({**yaml.safe_load(world['data'].read_text()), 'path': str(tmp_path / 'ds')}))
-    args = ['--data', data, '--cfg', 'lagnet-n.yaml', '--guide-cfg', 'yolov5n.yaml', '--epochs', 1, '--imgsz', IMG,
+    args = ['--data', data, '--cfg', 'lagnet-n.yaml', '--guide-cfg', guide_cfg, '--epochs', epochs, '--imgsz', IMG,
             '--batch', 4, '--workers', 0, '--blank', '--jobs', 2, '--name', 'p']
-    r = subprocess.run([sys.executable, ROOT / 'pipeline.py', *map(str, args)], cwd=tmp_path, capture_output=True,
-                       text=True)
+    return subprocess.run([sys.executable, ROOT / 'pipeline.py', *map(str, args)], cwd=tmp_path, capture_output=True,
+                          text=True)
+
+
+def test_pipeline_with_blank_twin_in_parallel(world, tmp_path):
+    """pipeline.py --blank --jobs 2: LAGNet and its blank-LAM twin (LAM = the image) train side by side; the table
+    compares guide, LAGNet and twin, each validated on its own LAMs."""
+    r = blank_twin_pipeline(world, tmp_path)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     run_dir = tmp_path / 'runs' / 'pipeline' / 'p'
     assert (run_dir / 'results.md').read_text().startswith('| mAP@0.5 | yolov5n (guide, RGB) | lagnet-n | lagnet-n-blank |')
@@ -282,13 +287,7 @@ def test_pipeline_with_blank_twin_in_parallel(world, tmp_path):
 def test_pipeline_stops_the_twin_when_the_guide_fails(world, tmp_path):
     """The blank twin trains beside the guide; a guide that fails stops it at once, and the guide's error is the
     one reported."""
-    shutil.copytree(world['tmp'] / 'ds', tmp_path / 'ds', ignore=shutil.ignore_patterns('lams', '*.cache'))
-    data = tmp_path / 'd.yaml'
-    data.write_text(yaml.safe_dump({**yaml.safe_load(world['data'].read_text()), 'path': str(tmp_path / 'ds')}))
-    args = ['--data', data, '--cfg', 'lagnet-n.yaml', '--guide-cfg', 'nosuch.yaml', '--epochs', 3, '--imgsz', IMG,
-            '--batch', 4, '--workers', 0, '--blank', '--jobs', 2, '--name', 'p']
-    r = subprocess.run([sys.executable, ROOT / 'pipeline.py', *map(str, args)], cwd=tmp_path, capture_output=True,
-                       text=True)
+    r = blank_twin_pipeline(world, tmp_path, guide_cfg='nosuch.yaml', epochs=3)
     assert r.returncode != 0 and 'stage failed (python train.py --cfg nosuch.yaml' in r.stderr, r.stderr[-3000:]
     assert 'lagnet-n-blank' not in r.stderr  # the twin, stopped, is not what went wrong
     assert not (tmp_path / 'runs' / 'pipeline' / 'p' / 'lagnet-n-blank' / 'weights' / 'best.pt').exists()

@@ -201,13 +201,14 @@ class Stages:
         self.beside = opt.blank and opt.jobs > 1  # blank twins need no guide: their stages run beside the guide's
         self.share = max(1, (os.cpu_count() or 1) // opt.jobs) if opt.jobs > 1 else None
 
-    def run(self, threads, fn, *args, **kwargs):
-        """``fn(*args, threads=threads, **kwargs)`` (a stage: train, lams or validate) once a slot is free."""
+    def run(self, fn, *args, alone=False, **kwargs):
+        """``fn(*args, **kwargs)`` (a stage: train, lams or validate) once a slot is free, on ``share`` threads, or
+        torch's own choice (every core) for a stage ``alone`` on the machine."""
         with self.slots:
             if self.failed:
                 raise self.failed[0]
             try:
-                return fn(*args, threads=threads, **kwargs)
+                return fn(*args, threads=None if alone else self.share, **kwargs)
             except BaseException as e:  # sh's SystemExit included
                 self.failed.append(e)
                 STOP.set()
@@ -217,12 +218,12 @@ class Stages:
 
     def trained(self, pool, data, blank, guide=None):
         """LAMs of one kind -> every --cfg trained and validated on them: {name: test metrics}."""
-        self.run(self.share, lams, guide, data, self.run_dir, blank=blank)
+        self.run(lams, guide, data, self.run_dir, blank=blank)
 
         def one(cfg):
             name = f"{Path(cfg).stem}{'-blank' if blank else ''}"
-            weights = self.run(self.share, train, self.run_dir, name, cfg, data, self.opt.epochs)
-            return name, self.run(self.share, validate, weights, name, data, self.run_dir)
+            weights = self.run(train, self.run_dir, name, cfg, data, self.opt.epochs)
+            return name, self.run(validate, weights, name, data, self.run_dir)
         return dict(pool.map(one, self.opt.cfg))
 
     def results(self):
@@ -231,9 +232,9 @@ class Stages:
         try:
             with ThreadPoolExecutor(8 * len(opt.cfg) + 8) as pool:  # threads wait for stages; --jobs bounds these
                 twins = pool.submit(self.trained, pool, blank_data(opt, run_dir), True) if self.beside else None
-                guide = self.run(self.share if self.beside else None, train, run_dir, 'guide', opt.guide_cfg, opt,
-                                 opt.guide_epochs or opt.epochs)
-                checked = pool.submit(self.run, self.share, validate, guide, Path(opt.guide_cfg).stem, opt, run_dir)
+                guide = self.run(train, run_dir, 'guide', opt.guide_cfg, opt, opt.guide_epochs or opt.epochs,
+                                 alone=not self.beside)
+                checked = pool.submit(self.run, validate, guide, Path(opt.guide_cfg).stem, opt, run_dir)
                 out = {f'{Path(opt.guide_cfg).stem} (guide, RGB)': checked.result(),
                        **self.trained(pool, opt, False, guide)}
                 if opt.blank:
