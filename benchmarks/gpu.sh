@@ -104,7 +104,8 @@ sys.path.insert(0, 'benchmarks')
 from seeds import val_curve  # the project's one results.csv reader
 run, log = Path('runs/pipeline/gpu-neu'), Path(sys.argv[1])
 log = log.read_text(errors='replace') if log.is_file() else ''
-print('\nNEU-DET: epochs done, validation mAP@0.5 of the last three, seconds per epoch (stage wall time / epochs)')
+print('\nNEU-DET: epochs done, validation mAP@0.5 of the last three, seconds per epoch (stage wall time / epochs;'
+      ' --jobs 2: the guide and the blank twin share the device, LAGNet trains after the guide)')
 for name in ('guide', 'lagnet-s', 'lagnet-s-blank'):
     if not (run / name / 'results.csv').is_file():
         continue
