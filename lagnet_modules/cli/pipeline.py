@@ -107,8 +107,8 @@ def lams(guide, opt, run_dir, blank=False, threads=None):
     from ..paths import find_file
     d = check_dataset(str(find_file(opt.data, 'data')))
     manifests = {LamLayout.from_data(d).manifest(f) for f in dataset_images(d)[0]}
-    made = (lambda m: m.get('blank') is True) if blank else (lambda m: m.get('guide_sha256') == sha256(guide))
-    if manifests and all(m.is_file() and made(json.loads(m.read_text())) for m in manifests):
+    key, value = ('blank', True) if blank else ('guide_sha256', sha256(guide))  # the guide hashed once
+    if manifests and all(m.is_file() and json.loads(m.read_text()).get(key) == value for m in manifests):
         print(f"reusing LAMs of {', '.join(str(m.parent) for m in sorted(manifests))}")
         return
     sh('gen_lam', *(BLANK if blank else ['--weights', guide]), '--data', opt.data, '--imgsz', opt.imgsz,
@@ -217,14 +217,19 @@ class Stages:
                 raise
 
     def trained(self, pool, data, blank, guide=None):
-        """LAMs of one kind -> every --cfg trained and validated on them: {name: test metrics}."""
+        """LAMs of one kind -> every --cfg trained and validated on them: {name: test metrics}; with ``guide``
+        (its LAMs), the guide first, validated once the trainings have asked for their slots (LAGNet waits for
+        nothing but its LAMs)."""
         self.run(lams, guide, data, self.run_dir, blank=blank)
 
         def one(cfg):
             name = f"{Path(cfg).stem}{'-blank' if blank else ''}"
             weights = self.run(train, self.run_dir, name, cfg, data, self.opt.epochs)
             return name, self.run(validate, weights, name, data, self.run_dir)
-        return dict(pool.map(one, self.opt.cfg))
+        models = pool.map(one, self.opt.cfg)
+        stem = Path(self.opt.guide_cfg).stem
+        first = {f'{stem} (guide, RGB)': self.run(validate, guide, stem, data, self.run_dir)} if guide else {}
+        return {**first, **dict(models)}
 
     def results(self):
         """Every stage; {model: test metrics}, the guide first."""
@@ -234,9 +239,7 @@ class Stages:
                 twins = pool.submit(self.trained, pool, blank_data(opt, run_dir), True) if self.beside else None
                 guide = self.run(train, run_dir, 'guide', opt.guide_cfg, opt, opt.guide_epochs or opt.epochs,
                                  alone=not self.beside)
-                checked = pool.submit(self.run, validate, guide, Path(opt.guide_cfg).stem, opt, run_dir)
-                out = {f'{Path(opt.guide_cfg).stem} (guide, RGB)': checked.result(),
-                       **self.trained(pool, opt, False, guide)}
+                out = self.trained(pool, opt, False, guide)
                 if opt.blank:
                     out.update(twins.result() if twins else self.trained(pool, blank_data(opt, run_dir), True))
                 return out
