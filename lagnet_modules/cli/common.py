@@ -83,7 +83,8 @@ def recorded_guide(manifest):
 def lam_recipe(manifest):
     """How the training LAMs were blended (alpha, beta, colormap, score): a guide making LAMs for this model must
     blend alike, whichever guide it is; the paper's where nothing is recorded."""
-    recipe = {'alpha': 0.5, 'beta': 0.5, 'colormap': 'jet', 'score': 'obj'}
+    from ..data.lam import PAPER_BLEND
+    recipe = {**PAPER_BLEND, 'score': 'obj'}
     return {k: v if manifest.get(k) is None else manifest[k] for k, v in recipe.items()}  # beta 0 is a value
 
 
