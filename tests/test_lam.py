@@ -125,6 +125,17 @@ def test_gen_lam_rejects_guide_with_other_class_count(tmp_path, guide):
     assert r.returncode != 0 and 'detects 3 classes but' in r.stderr and 'Traceback' not in r.stderr
 
 
+def test_gen_lam_data_with_out_is_one_clear_error_not_ignored(tmp_path, guide):
+    (tmp_path / 'images' / 'train').mkdir(parents=True)
+    cv2.imwrite(str(tmp_path / 'images' / 'train' / 'a.jpg'), np.zeros((32, 32, 3), np.uint8))
+    data = tmp_path / 'd.yaml'
+    data.write_text(yaml.safe_dump({'path': str(tmp_path), 'train': 'images/train', 'val': 'images/train',
+                                    'names': ['x', 'y', 'z']}))
+    r = gen_lam('--weights', guide, '--data', data, '--out', tmp_path / 'elsewhere', '--imgsz', 64)
+    assert r.returncode != 0 and f'lams: {tmp_path / "elsewhere"}' in r.stderr and 'Traceback' not in r.stderr
+    assert not (tmp_path / 'lams').exists() and not (tmp_path / 'elsewhere').exists()
+
+
 def test_gen_lam_missing_guide_is_one_clear_error(tmp_path):
     (tmp_path / 'src').mkdir()
     cv2.imwrite(str(tmp_path / 'src' / 'a.png'), np.zeros((32, 32, 3), np.uint8))

@@ -110,6 +110,9 @@ def run(weights=None, data=None, source=None, out=None, imgsz=640, batch=16, dev
         colormap='jet', score='obj', save_map=False, folds=0, guide_cfg='yolov5s.yaml', guide_epochs=100,
         train_args=(), project='runs/folds', seed=0, blank=False):
     """Write the LAMs; returns (jobs written, images skipped as unreadable)."""
+    if data and out:  # silently writing elsewhere than asked would leave the loader reading stale LAMs
+        raise common.UsageError(f'--out is for --source; with --data the LAMs go where the pair loader reads them. '
+                                f'To put them elsewhere, set `lams: {out}` in {data}')
     if data:
         jobs, manifests, nc = jobs_from_data(data, save_map)
     else:
