@@ -182,3 +182,15 @@ def test_detect_blends_like_the_lams_the_model_trained_on(guide, monkeypatch, re
         assert np.array_equal(lam, expected), args
     monkeypatch.setattr(common, 'lam_manifest', lambda ckpt: {'guide': None, 'blank': True, 'alpha': 1.0, 'beta': 0.0})
     assert np.array_equal(detect.lam_source(detect.EXTRA.parse_args([]), {}, 64, 'cpu')('a.png', im), im)
+
+
+def test_detect_and_export_name_the_recorded_guide_when_it_is_gone(tmp_path, guide):
+    """A LAGNet whose training LAMs' guide was moved: the error names that file, not just 'pass --guide'."""
+    from lagnet_modules.cli import common
+    gone = tmp_path / 'moved' / 'best.pt'
+    with pytest.raises(common.UsageError, match=f'the guide its training LAMs record, {gone}, is gone.*--guide'):
+        common.guide_for({'guide': str(gone)}, None, 'a LAGNet model needs each image\'s LAM')
+    with pytest.raises(common.UsageError, match='no guide is recorded'):
+        common.guide_for({}, None, 'a LAGNet model exports with its guide inside')
+    assert common.guide_for({'guide': str(gone)}, str(guide), '') == str(guide)
+    assert common.guide_for({'guide': str(guide)}, None, '') == str(guide)

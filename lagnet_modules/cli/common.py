@@ -75,9 +75,15 @@ def lam_manifest(ckpt):
     return m
 
 
-def recorded_guide(manifest):
-    """The guide checkpoint a LAM manifest records, if that file still exists (K fold guides: none alone)."""
-    return manifest['guide'] if manifest.get('guide') and Path(manifest['guide']).is_file() else None
+def guide_for(manifest, guide, needs, alternative=''):
+    """The guide that makes LAMs for a LAGNet: ``guide`` (--guide), else the one its training LAMs' manifest records,
+    if that file still exists (K fold guides: none alone); else one error saying which of the two is missing."""
+    recorded = manifest.get('guide')
+    if guide or (recorded and Path(recorded).is_file()):
+        return guide or recorded
+    why = f'the guide its training LAMs record, {recorded}, is gone' if recorded else 'no guide is recorded'
+    raise UsageError(f'{needs} ({why}): pass --guide <guide.pt> (the YOLOv5 that made the training LAMs)'
+                     f'{alternative}')
 
 
 def lam_recipe(manifest):

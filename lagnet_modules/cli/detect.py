@@ -46,10 +46,8 @@ def lam_source(extra, ckpt, imgsz, device):
     if manifest.get('blank') and not extra.guide:  # trained on blank LAMs: each image is its own LAM
         generator = BlankLAMs()
     else:
-        guide = extra.guide or common.recorded_guide(manifest)
-        if not guide:
-            raise common.UsageError('a LAGNet model needs each image\'s LAM: pass --guide <guide.pt> (the YOLOv5 '
-                                    'that made the training LAMs) or --lams <folder of <stem>.png LAMs>')
+        guide = common.guide_for(manifest, extra.guide, "a LAGNet model needs each image's LAM",
+                                 ' or --lams <folder of <stem>.png LAMs>')
         generator = LAMGenerator(guide, extra.guide_imgsz or manifest.get('imgsz') or imgsz, device,
                                  **common.lam_recipe(manifest))
     return lambda path, im0: generator([im0])[0][0]

@@ -28,10 +28,7 @@ def guided_checkpoint(weights, model, ckpt, guide=None):
     ``<stem>-guided.pt``; return that path."""
     from ..data.lam import GuideError, sha256
     manifest = common.lam_manifest(ckpt)
-    guide = guide or common.recorded_guide(manifest)
-    if not guide:
-        raise common.UsageError('a LAGNet model exports with its guide inside: pass --guide <guide.pt> (the YOLOv5 '
-                                'that made the training LAMs; none is recorded, or its file is gone)')
+    guide = common.guide_for(manifest, guide, 'a LAGNet model exports with its guide inside')
     guide_model = common.checkpoint_model(guide)[0]
     if guide_model.yaml.get('ch', 3) != 3:
         raise GuideError(f'{guide}: a {guide_model.yaml.get("ch")}-channel model cannot be the guide')
