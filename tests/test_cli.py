@@ -119,6 +119,24 @@ def test_val_prints_metrics_for_every_class(world, lagnet):
         assert int(table[name][2]) == m['instances'] and abs(float(table[name][5]) - m['mAP50']) < 1e-3
 
 
+def test_val_warns_when_the_lams_are_not_those_the_model_trained_on(world, lagnet, tmp_path):
+    """The checkpoint records its training LAMs' manifest; validating on another guide's (or blank) LAMs, e.g. a LAM
+    folder remade since, says so and gives the command that remakes the LAMs it trained on."""
+    from lagnet_modules.cli import common
+    from lagnet_modules.data.lam import sha256
+    recorded = common.checkpoint_model(lagnet['best'])[1]['opt']['lam_manifest']
+    assert recorded['guide_sha256'] == sha256(world['guide']) and recorded['alpha'] == 0.5
+    args = ('--weights', lagnet['best'], '--imgsz', IMG, '--task', 'test', '--project', tmp_path)
+    r = run('val.py', '--data', world['data'], *args)
+    assert 'were trained on' not in r.stdout + r.stderr and 'was trained on' not in r.stdout + r.stderr
+    other = tmp_path / 'blank.yaml'
+    other.write_text(yaml.safe_dump({**yaml.safe_load(world['data'].read_text()), 'lams': str(tmp_path / 'blank')}))
+    run('gen_lam.py', '--blank', '--data', other)
+    out = ' '.join((r := run('val.py', '--data', other, *args)).stdout.split() + r.stderr.split())
+    assert f"was trained on LAMs from guide {recorded['guide']}" in out and 'the LAMs here are blank LAMs' in out
+    assert f"remake them: python gen_lam.py --weights {recorded['guide']} --data {other} --imgsz {IMG}" in out
+
+
 def test_detect_makes_lams_on_the_fly_and_draws_boxes(world, lagnet):
     src = world['tmp'] / 'ds' / 'images' / 'test'
     run('detect.py', '--weights', lagnet['best'], '--source', src, '--imgsz', IMG, '--conf-thres', 0.0001,

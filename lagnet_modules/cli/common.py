@@ -59,20 +59,61 @@ def is_checkpoint(weights):
     return Path(weights).suffix == '.pt'
 
 
-def lam_manifest(ckpt):
-    """The manifest of the LAMs a checkpoint was trained on, if its data and LAMs still exist, else {}."""
-    from yolov5.utils.general import check_dataset
-
+def split_lam_manifest(data, split):
+    """The manifest.json of the LAMs the pair loader reads for ``split`` of a data dict (``data_yaml``), {} if none."""
     from ..data.images import list_images
     from ..data.layout import LamLayout
-    data = (ckpt.get('opt') or {}).get('data')
+    root, entry = Path(data.get('path') or ''), data.get(split) or []
     try:
-        d = check_dataset(data)
-        manifest = LamLayout.from_data(d).manifest(list_images(d['train'])[0][0])
-        m = json.loads(manifest.read_text())
-    except Exception:  # the training data, its LAMs or their manifest are gone or changed: nothing recorded
+        first = list_images([str(root / e) for e in (entry if isinstance(entry, list) else [entry])])[0][0]
+        return json.loads(LamLayout.from_data(data).manifest(first).read_text())
+    except (IndexError, OSError, ValueError):  # no images, no LAMs or no readable manifest: nothing recorded
         return {}
-    return m
+
+
+def lam_manifest(ckpt):
+    """The manifest of the LAMs a checkpoint was trained on: the copy train.py records in it (``opt.lam_manifest``),
+    else, for older checkpoints, that of its training data's LAMs if they still exist; else {}."""
+    opt = ckpt.get('opt') or {}
+    if opt.get('lam_manifest'):
+        return opt['lam_manifest']
+    try:
+        return split_lam_manifest(data_yaml(opt['data']), 'train')
+    except Exception:  # the training data YAML is gone or unreadable
+        return {}
+
+
+LAM_RECIPE_KEYS = ('blank', 'folds', 'guide_sha256', 'guides_sha256', 'imgsz', 'alpha', 'beta', 'colormap', 'score')
+
+
+def describe_lams(manifest):
+    """A LAM manifest in a few words, for messages."""
+    if manifest.get('blank'):
+        return 'blank LAMs (no guide)'
+    guide = (f"{manifest['folds']} fold guides" if manifest.get('folds') else
+             f"guide {manifest.get('guide')} (sha256 {str(manifest.get('guide_sha256'))[:12]})")
+    return (f"LAMs from {guide} at {manifest.get('imgsz')} px, {manifest.get('colormap')} "
+            f"{manifest.get('alpha')}:{manifest.get('beta')}, score {manifest.get('score')}")
+
+
+def gen_lam_command(manifest, data):
+    """The gen_lam.py command that makes LAMs for ``data`` like those a manifest records."""
+    from ..data.lam import PAPER_BLEND
+    if manifest.get('blank'):
+        return f'python gen_lam.py --blank --data {data}'
+    if manifest.get('folds'):
+        return f'the gen_lam.py --folds {manifest["folds"]} command that made them, with --data {data}'
+    flags = [f'--imgsz {manifest.get("imgsz")}'] if manifest.get('imgsz') else []
+    flags += [f'--{k} {manifest[k]}' for k in PAPER_BLEND if manifest.get(k, PAPER_BLEND[k]) != PAPER_BLEND[k]]
+    flags += [f'--score {manifest["score"]}'] if manifest.get('score', 'obj') != 'obj' else []
+    return ' '.join(['python gen_lam.py --weights', str(manifest.get('guide')), '--data', str(data), *flags])
+
+
+def other_lams(trained, reading):
+    """The recipe keys in which the LAMs being read differ from those a model trained on ([] if alike or unknown)."""
+    if not trained or not reading:
+        return []
+    return [k for k in LAM_RECIPE_KEYS if trained.get(k) != reading.get(k)]
 
 
 def guide_for(manifest, guide, needs, alternative=''):

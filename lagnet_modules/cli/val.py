@@ -32,6 +32,20 @@ def metrics(results, speed, record, names, weights, params):
     return out
 
 
+def warn_if_other_lams(weights, ckpt, opt, data):
+    """LAGNet reads the kind of map it trained on: say so when the LAMs validated on come from another guide or
+    blend (a deliberate LAM swap is fine, a stale LAM folder is not)."""
+    from yolov5.utils.general import LOGGER
+    trained = common.lam_manifest(ckpt)
+    reading = common.split_lam_manifest(data, opt.task if opt.task in ('train', 'val', 'test') else 'val')
+    differ = common.other_lams(trained, reading)
+    if differ:
+        LOGGER.warning(f'WARNING ⚠️ {weights} was trained on {common.describe_lams(trained)}, but the LAMs here are '
+                       f'{common.describe_lams(reading)}: this measures it on other maps. To validate it as '
+                       f'trained, remake them: '
+                       f'{common.gen_lam_command(trained, opt.data)}')
+
+
 def run(argv):
     """Validate as the command line ``argv`` says; returns the metrics dict also written to metrics.json."""
     import yolov5.val as stock
@@ -40,9 +54,11 @@ def run(argv):
     argv = common.resolving(argv, '--data', 'data')  # stock parse_opt checks the file itself
     opt = common.stock_opt(stock.parse_opt, 'val.py', argv)
     weights = common.first_weights(opt)
-    model = common.checkpoint_model(weights)[0] if common.is_checkpoint(weights) else None  # exported: RGB in
+    model, ckpt = common.checkpoint_model(weights) if common.is_checkpoint(weights) else (None, {})  # exported: RGB
     data = common.data_yaml(opt.data)
     spec = PairSpec.of(model.yaml.get('ch', 3) if model is not None else 3, data)
+    if spec.paired:
+        warn_if_other_lams(weights, ckpt, opt, data)
     with building_pairs(spec):
         if opt.task not in ('train', 'val', 'test'):  # speed / study: stock main reads the command line itself
             return common.stock_opt(stock.main, 'val.py', argv)
