@@ -194,3 +194,18 @@ def test_detect_and_export_name_the_recorded_guide_when_it_is_gone(tmp_path, gui
         common.guide_for({}, None, 'a LAGNet model exports with its guide inside')
     assert common.guide_for({'guide': str(gone)}, str(guide), '') == str(guide)
     assert common.guide_for({'guide': str(guide)}, None, '') == str(guide)
+
+
+@pytest.mark.parametrize('recipe', [{}, {'alpha': 0.0, 'beta': 1.0, 'colormap': 'gray', 'score': 'conf'}])
+def test_the_remake_command_val_prints_makes_lams_like_the_manifest(recipe):
+    """val.py's hint for stale LAMs: gen_lam.py's own parser reads it back to the recorded guide, size and blend."""
+    import shlex
+    from lagnet_modules.cli import common, gen_lam
+    manifest = {'guide': 'runs/train/g/weights/best.pt', 'guide_sha256': 'ab' * 32, 'imgsz': 128, 'alpha': 0.5,
+                'beta': 0.5, 'colormap': 'jet', 'score': 'obj', **recipe}
+    opt = gen_lam.parse_opt(shlex.split(common.gen_lam_command(manifest, 'neu.yaml'))[2:])
+    assert (opt.weights, opt.data, opt.imgsz) == (manifest['guide'], 'neu.yaml', 128)
+    assert {k: getattr(opt, k) for k in ('alpha', 'beta', 'colormap', 'score')} == \
+        {k: manifest[k] for k in ('alpha', 'beta', 'colormap', 'score')}
+    assert not common.lams_differ(manifest, {**manifest, 'images': 7, 'guide': 'moved/best.pt'})
+    assert common.lams_differ(manifest, {**manifest, 'imgsz': 64}) and not common.lams_differ({}, manifest)

@@ -109,11 +109,9 @@ def gen_lam_command(manifest, data):
     return ' '.join(['python gen_lam.py --weights', str(manifest.get('guide')), '--data', str(data), *flags])
 
 
-def other_lams(trained, reading):
-    """The recipe keys in which the LAMs being read differ from those a model trained on ([] if alike or unknown)."""
-    if not trained or not reading:
-        return []
-    return [k for k in LAM_RECIPE_KEYS if trained.get(k) != reading.get(k)]
+def lams_differ(trained, reading):
+    """Whether the LAMs being read were made otherwise than those a model trained on (False when either is unknown)."""
+    return bool(trained and reading) and any(trained.get(k) != reading.get(k) for k in LAM_RECIPE_KEYS)
 
 
 def guide_for(manifest, guide, needs, alternative=''):

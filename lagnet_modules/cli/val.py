@@ -38,12 +38,10 @@ def warn_if_other_lams(weights, ckpt, opt, data):
     from yolov5.utils.general import LOGGER
     trained = common.lam_manifest(ckpt)
     reading = common.split_lam_manifest(data, opt.task if opt.task in ('train', 'val', 'test') else 'val')
-    differ = common.other_lams(trained, reading)
-    if differ:
+    if common.lams_differ(trained, reading):
         LOGGER.warning(f'WARNING ⚠️ {weights} was trained on {common.describe_lams(trained)}, but the LAMs here are '
                        f'{common.describe_lams(reading)}: this measures it on other maps. To validate it as '
-                       f'trained, remake them: '
-                       f'{common.gen_lam_command(trained, opt.data)}')
+                       f'trained, remake them: {common.gen_lam_command(trained, opt.data)}')
 
 
 def run(argv):
