@@ -60,14 +60,15 @@ def is_checkpoint(weights):
 
 
 def split_lam_manifest(data, split):
-    """The manifest.json of the LAMs the pair loader reads for ``split`` of a data dict (``data_yaml``), {} if none."""
+    """The manifest.json of the LAMs the pair loader reads for ``split`` of a data YAML, {} if none."""
+    from yolov5.utils.general import check_dataset
+
     from ..data.images import list_images
     from ..data.layout import LamLayout
-    root, entry = Path(data.get('path') or ''), data.get(split) or []
     try:
-        first = list_images([str(root / e) for e in (entry if isinstance(entry, list) else [entry])])[0][0]
-        return json.loads(LamLayout.from_data(data).manifest(first).read_text())
-    except (IndexError, OSError, ValueError):  # no images, no LAMs or no readable manifest: nothing recorded
+        d = check_dataset(str(find_file(data, 'data')))
+        return json.loads(LamLayout.from_data(d).manifest(list_images(d[split])[0][0]).read_text())
+    except Exception:  # the data, its images, its LAMs or their manifest are gone or unreadable: nothing recorded
         return {}
 
 
@@ -75,12 +76,7 @@ def lam_manifest(ckpt):
     """The manifest of the LAMs a checkpoint was trained on: the copy train.py records in it (``opt.lam_manifest``),
     else, for older checkpoints, that of its training data's LAMs if they still exist; else {}."""
     opt = ckpt.get('opt') or {}
-    if opt.get('lam_manifest'):
-        return opt['lam_manifest']
-    try:
-        return split_lam_manifest(data_yaml(opt['data']), 'train')
-    except Exception:  # the training data YAML is gone or unreadable
-        return {}
+    return opt.get('lam_manifest') or split_lam_manifest(opt.get('data'), 'train')
 
 
 LAM_RECIPE_KEYS = ('blank', 'folds', 'guide_sha256', 'guides_sha256', 'imgsz', 'alpha', 'beta', 'colormap', 'score')

@@ -113,7 +113,7 @@ def run(argv, callbacks=None):
     if not opt.resume:
         common.require_images(data)
     if ch == 6 and not opt.resume:  # stock saves opt in every checkpoint: val and detect can tell which LAMs it read
-        opt.lam_manifest = common.split_lam_manifest(common.data_yaml(data), 'train')
+        opt.lam_manifest = common.split_lam_manifest(data, 'train')
     spec = PairSpec.of(ch, common.data_yaml(data) if data else None)
     with building_pairs(spec), compat.building_models(backbone_loader(extra.backbone_weights)
                                                        if extra.backbone_weights else None):

@@ -32,12 +32,12 @@ def metrics(results, speed, record, names, weights, params):
     return out
 
 
-def warn_if_other_lams(weights, ckpt, opt, data):
+def warn_if_other_lams(weights, ckpt, opt):
     """LAGNet reads the kind of map it trained on: say so when the LAMs validated on come from another guide or
     blend (a deliberate LAM swap is fine, a stale LAM folder is not)."""
     from yolov5.utils.general import LOGGER
     trained = common.lam_manifest(ckpt)
-    reading = common.split_lam_manifest(data, opt.task if opt.task in ('train', 'val', 'test') else 'val')
+    reading = common.split_lam_manifest(opt.data, opt.task if opt.task in ('train', 'val', 'test') else 'val')
     if common.lams_differ(trained, reading):
         LOGGER.warning(f'WARNING ⚠️ {weights} was trained on {common.describe_lams(trained)}, but the LAMs here are '
                        f'{common.describe_lams(reading)}: this measures it on other maps. To validate it as '
@@ -56,7 +56,7 @@ def run(argv):
     data = common.data_yaml(opt.data)
     spec = PairSpec.of(model.yaml.get('ch', 3) if model is not None else 3, data)
     if spec.paired:
-        warn_if_other_lams(weights, ckpt, opt, data)
+        warn_if_other_lams(weights, ckpt, opt)
     with building_pairs(spec):
         if opt.task not in ('train', 'val', 'test'):  # speed / study: stock main reads the command line itself
             return common.stock_opt(stock.main, 'val.py', argv)
