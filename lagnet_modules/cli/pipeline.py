@@ -249,6 +249,11 @@ class Stages:
             raise
 
 
+def schedule(epochs, guide_epochs=None, others='LAGNet'):
+    """'40 epochs', or 'guide 60 epochs, LAGNet 40' when the guide trains on its own schedule."""
+    return f'{epochs} epochs' if guide_epochs in (None, epochs) else f'guide {guide_epochs} epochs, {others} {epochs}'
+
+
 def run(argv):
     opt = parse_opt(argv)
     run_dir = Path('runs') / 'pipeline' / opt.name
@@ -257,9 +262,7 @@ def run(argv):
     md = table(results)
     (run_dir / 'results.md').write_text(md + '\n')
     (run_dir / 'results.json').write_text(json.dumps(results, indent=2))
-    epochs = f'{opt.epochs} epochs' if opt.guide_epochs in (None, opt.epochs) else \
-        f'guide {opt.guide_epochs} epochs, LAGNet {opt.epochs}'
-    print(f'\n{md}\n\nTest split of {opt.data}, {epochs}, {opt.imgsz} px; {time.time() - t0:.0f} s. '
+    print(f'\n{md}\n\nTest split of {opt.data}, {schedule(opt.epochs, opt.guide_epochs)}, {opt.imgsz} px; {time.time() - t0:.0f} s. '
           f'Tables: {run_dir}/results.md')
     return results, run_dir
 
