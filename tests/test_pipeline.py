@@ -149,6 +149,15 @@ def test_seeds_arms():
     assert seeds.arms(argparse.Namespace(**{**vars(opt), 'cfg': []})) == [('guide', 'yolov5n.yaml', None)]
 
 
+def test_box_fit_scores_a_loose_box_at_a_loose_iou_only():
+    """A box at IoU 1/3 with its label counts at IoU 0.25, not 0.5; one of the wrong class never; no labels: NaN."""
+    import numpy as np
+    box_fit = benchmark('box_fit')
+    labels = {'a': np.array([[0, 0.5, 0.5, 0.2, 0.2]]), 'b': np.array([[2, 0.3, 0.3, 0.1, 0.1]])}
+    predictions = {'a': np.array([[0, 0.6, 0.5, 0.2, 0.2, 0.9]]), 'b': np.array([[0, 0.3, 0.3, 0.1, 0.1, 0.8]])}
+    ap = box_fit.ap_at(predictions, labels, [0.25, 0.5], nc=3)
+    assert ap[0].tolist() == pytest.approx([0.995, 0.0]) and np.isnan(ap[1]).all() and ap[2].tolist() == [0, 0]
+
 def test_lam_swap_oracle_marks_exactly_the_labelled_boxes(tmp_path):
     """lam_swap's oracle LAM: the JET blend of a map that is 255 inside each labelled box and 0 elsewhere (the empty
     LAM: 0 everywhere), written where the pair loader reads LAMs (lams-<kind>/<split>/), never beside the images."""
