@@ -85,7 +85,8 @@ def fmt(values):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--study', required=True, help='a benchmarks/seeds.py run folder, runs/seeds/<name>')
-    ap.add_argument('--arms', nargs='+', required=True, help='trained arms, e.g. guide dual-cspdarknet-lgb-scem-n-guide')
+    ap.add_argument('--arms', nargs='+', required=True, help='trained arms, e.g. guide '
+                    'dual-cspdarknet-lgb-scem-n-guide')
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     ap.add_argument('--iou', type=float, nargs='+', default=[0.1, 0.25, 0.5], help='IoU thresholds')
     ap.add_argument('--device', default='')

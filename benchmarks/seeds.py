@@ -167,7 +167,8 @@ def main(argv=None):
     results = {seed: run_seed(seed, opt, root) for seed in opt.seeds}
     models = {name: label(name, cfg, kind) for name, cfg, kind in arms(opt)
               if all(name in results[s] for s in opt.seeds)}
-    lines = [f'# Seeds — {opt.data}, {pipeline.schedule(opt.epochs, opt.guide_epochs, "the others")}, {opt.imgsz} px, batch {opt.batch}, '
+    epochs = pipeline.schedule(opt.epochs, opt.guide_epochs, 'the others')
+    lines = [f'# Seeds — {opt.data}, {epochs}, {opt.imgsz} px, batch {opt.batch}, '
              f'{datetime.date.today().isoformat()}', '',
              f'Seeds {opt.seeds}; test split; mean ± std (sample std) over seeds, in %. Last 3: mean validation '
              'mAP@0.5 of the last three epochs. Start: epochs until validation mAP@0.5 first reached 10 %. '

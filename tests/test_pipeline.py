@@ -33,11 +33,11 @@ def test_table_has_a_column_per_model_and_a_row_per_class():
     assert md[-2] == '| mAP@0.5:0.95 (all) | 16.7 | 20.0 |' and md[-1] == '| params | 9.00M | 9.00M |'
 
 
-
 def test_schedule_names_the_guides_own_epochs_only_when_they_differ():
     assert pipeline.schedule(40) == pipeline.schedule(40, 40) == '40 epochs'
     assert pipeline.schedule(40, 60) == 'guide 60 epochs, LAGNet 40'
     assert pipeline.schedule(40, 60, 'the others') == 'guide 60 epochs, the others 40'
+
 
 def test_stage_records_hold_arguments_not_strings(tmp_path):
     pipeline.sh('gen_lam', '--help', log=tmp_path / 'stage.log')

@@ -262,8 +262,8 @@ def run(argv):
     md = table(results)
     (run_dir / 'results.md').write_text(md + '\n')
     (run_dir / 'results.json').write_text(json.dumps(results, indent=2))
-    print(f'\n{md}\n\nTest split of {opt.data}, {schedule(opt.epochs, opt.guide_epochs)}, {opt.imgsz} px; {time.time() - t0:.0f} s. '
-          f'Tables: {run_dir}/results.md')
+    print(f'\n{md}\n\nTest split of {opt.data}, {schedule(opt.epochs, opt.guide_epochs)}, {opt.imgsz} px; '
+          f'{time.time() - t0:.0f} s. Tables: {run_dir}/results.md')
     return results, run_dir
 
 
