@@ -13,6 +13,7 @@ benchmarks/results/box-fit-<study>-<date>.md (or --out).
 """
 import argparse
 import datetime
+import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -23,6 +24,7 @@ import yaml
 import lagnet_modules
 from lagnet_modules.cli import pipeline
 from lagnet_modules.data.images import list_images
+from seeds import fmt
 
 
 def read_boxes(file, columns):
@@ -62,7 +64,8 @@ def arm_ap(study, seed, arm, ious, device=''):
         sys.exit(f'{weights}: no trained arm there; train it first with benchmarks/seeds.py')
     trained = yaml.safe_load((run_dir / arm / 'opt.yaml').read_text())
     out = run_dir / 'box-fit' / arm
-    if not (out / 'done').is_file():  # val.py appends to its txt files: a half-finished folder must not be reused
+    if not (out / 'done').is_file():  # val.py appends to its txt files: a half-finished folder would count twice
+        shutil.rmtree(out, ignore_errors=True)
         pipeline.sh('val', '--weights', weights, '--data', trained['data'], '--imgsz', trained['imgsz'], '--task',
                     'test', '--save-txt', '--save-conf', '--project', out.parent, '--name', arm, '--exist-ok',
                     *(['--device', device] if device else []), log=out.parent / f'{arm}.log')
@@ -73,13 +76,8 @@ def arm_ap(study, seed, arm, ious, device=''):
     images, _ = list_images(d['test'])
     labels = {Path(i).stem: read_boxes(f, 5) for i, f in zip(images, img2label_paths(images))}
     predictions = {f.stem: read_boxes(f, 6) for f in (out / 'labels').glob('*.txt')}
-    names = d['names'] if isinstance(d['names'], list) else [d['names'][k] for k in sorted(d['names'])]
+    names = [d['names'][k] for k in sorted(d['names'])]  # check_dataset makes names a dict
     return ap_at(predictions, labels, ious, len(names)), names
-
-
-def fmt(values):
-    v = 100 * np.asarray(values)
-    return f'{v.mean():.1f} ± {v.std(ddof=1) if len(v) > 1 else 0:.1f}'
 
 
 def main(argv=None):

@@ -37,6 +37,7 @@ from lagnet_modules.cli.common import data_yaml
 from lagnet_modules.data.images import list_images
 from lagnet_modules.data.lam import PAPER_BLEND, blend, blend_of
 from lagnet_modules.data.layout import LamLayout
+from seeds import fmt
 
 DRAWN = {'empty': 'lams-empty', 'oracle': 'lams-oracle'}  # LAM sets drawn from the labels, not from a guide
 
@@ -117,19 +118,14 @@ def main(argv=None):
              '|---|---|---|' + '---|' * len(results[opt.lams[0]][opt.seeds[0]]['classes'])]
     for kind, per_seed in results.items():
         r = [per_seed[s] for s in opt.seeds]
-        lines.append(f"| {kind} | {seeds_fmt([x['mAP50'] for x in r])} | "
+        lines.append(f"| {kind} | {fmt([x['mAP50'] for x in r])} | "
                      + ', '.join(f"{100 * x['mAP50']:.1f}" for x in r) + ' | '
-                     + ' | '.join(seeds_fmt([x['classes'][c] for x in r]) for c in r[0]['classes']) + ' |')
+                     + ' | '.join(fmt([x['classes'][c] for x in r]) for c in r[0]['classes']) + ' |')
     command = ' '.join(argv if argv is not None else sys.argv[1:])
     lines += ['', f'Reproduce: `python benchmarks/lam_swap.py {command}`', '']
     out = Path(__file__).parent / 'results' / f'lam-swap-{study.name}-{opt.arm}-{datetime.date.today().isoformat()}.md'
     out.write_text('\n'.join(lines))
     print('\n'.join(lines))
-
-
-def seeds_fmt(values):
-    v = 100 * np.array(values)
-    return f'{v.mean():.1f} ± {v.std(ddof=1) if len(v) > 1 else 0:.1f}'
 
 
 if __name__ == '__main__':
