@@ -48,18 +48,30 @@ class SCEM(nn.Module):
         Y   = Conv1×1(Conv1×1(S^h ⊗ S^v) + P)                       (Eq. 9-10)
 
     Strip kernels see k pixels along one axis and, stacked n deep, n·(k−1)+1 pixels: long thin
-    context for scratches without a k×k cost. YAML args: ``[k, n]`` (defaults 5, 2).
+    context for scratches without a k×k cost. YAML args: ``[k, n, merge, identity]`` (defaults 5, 2, product,
+    False: Eq. 9-10 as written). Two readings outside the equations, for the ablations of issue 11:
+    ``merge=sum`` adds S^h + S^v (a defect long in one direction and thin in the other answers one branch only,
+    which a product silences); ``identity=True`` gives Detect an identity path, Y = P + Conv1×1(Conv1×1(S)).
     (B, c, H, W) -> (B, c, H, W); output channels equal input channels.
     """
 
-    def __init__(self, c1, k=5, n=2):
+    MERGES = {'product': torch.mul, 'sum': torch.add}
+    merge, identity = 'product', False  # what checkpoints saved before these args existed unpickle to
+
+    def __init__(self, c1, k=5, n=2, merge='product', identity=False):
         super().__init__()
         if k < 1 or k % 2 == 0 or n < 1:
             raise ValueError(f'SCEM needs an odd strip length k >= 1 and depth n >= 1, got k={k}, n={n}')
+        if merge not in self.MERGES:
+            raise ValueError(f'SCEM merge must be one of {", ".join(self.MERGES)}, got {merge!r}')
+        if not isinstance(identity, bool):
+            raise ValueError(f'SCEM identity must be True or False, got {identity!r}')
+        self.merge, self.identity = merge, identity
         self.horizontal = StripBranch(c1, k, n, horizontal=True)
         self.vertical = StripBranch(c1, k, n, horizontal=False)
         self.mix = Conv(c1, c1, 1)
         self.out = Conv(c1, c1, 1)
 
     def forward(self, x):
-        return self.out(self.mix(self.horizontal(x) * self.vertical(x)) + x)
+        s = self.mix(self.MERGES[self.merge](self.horizontal(x), self.vertical(x)))
+        return x + self.out(s) if self.identity else self.out(s + x)

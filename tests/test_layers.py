@@ -75,9 +75,11 @@ def test_lgb_matches_eq_2_3():
     torch.testing.assert_close(m([r, l]), c)
 
 
-@pytest.mark.parametrize('k, n', [(5, 2), (3, 1), (7, 3)])
-def test_scem_matches_eq_6_10(k, n):
-    m = randomize_bn(SCEM(16, k, n))
+@pytest.mark.parametrize('k, n, merge, identity', [(5, 2, 'product', False), (3, 1, 'product', False),
+                                                   (7, 3, 'product', False), (5, 2, 'sum', False),
+                                                   (5, 2, 'product', True), (3, 2, 'sum', True)])
+def test_scem_matches_eq_6_10(k, n, merge, identity):
+    m = randomize_bn(SCEM(16, k, n, merge, identity))
     p = torch.randn(2, 16, 14, 18)
 
     def branch(b, x, kernel):
@@ -88,7 +90,8 @@ def test_scem_matches_eq_6_10(k, n):
         return ref_conv(b.pointwise, x)
 
     sh, sv = branch(m.horizontal, p, (1, k)), branch(m.vertical, p, (k, 1))
-    y = ref_conv(m.out, ref_conv(m.mix, sh * sv) + p)  # Eq. 9-10
+    s = ref_conv(m.mix, sh + sv if merge == 'sum' else sh * sv)  # Eq. 9 (product as written; sum: our ablation)
+    y = p + ref_conv(m.out, s) if identity else ref_conv(m.out, s + p)  # Eq. 10 (identity path: our ablation)
     assert len(m.horizontal.strips) == n
     torch.testing.assert_close(m(p), y)
 
@@ -96,6 +99,20 @@ def test_scem_matches_eq_6_10(k, n):
 def test_scem_rejects_even_kernel():
     with pytest.raises(ValueError, match='odd strip length'):
         SCEM(16, 4, 2)
+
+
+@pytest.mark.parametrize('args, match', [((5, 2, 'max'), 'merge must be one of product, sum'),
+                                         ((5, 2, 'sum', 'yes'), 'identity must be True or False')])
+def test_scem_rejects_unknown_readings(args, match):
+    with pytest.raises(ValueError, match=match):
+        SCEM(16, *args)
+
+
+def test_scem_saved_before_its_readings_existed_runs_as_written():
+    m = SCEM(8).eval()
+    del m.merge, m.identity  # an SCEM unpickled from a checkpoint of the first release has neither attribute
+    p = torch.randn(1, 8, 6, 6)
+    torch.testing.assert_close(m(p), m.out(m.mix(m.horizontal(p) * m.vertical(p)) + p))
 
 
 def test_lgb_rejects_mismatched_shapes():

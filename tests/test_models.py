@@ -16,11 +16,14 @@ from lagnet_modules import ModelConfigError, load_mobilenetv3_weights
 from lagnet_modules.yolo import compat
 from lagnet_modules.paths import CHECKOUT as ROOT, STOCK
 
-CONFIGS = sorted(p.name for p in (ROOT / 'models').glob('*.yaml'))
+# The shipped configs, then the benchmarks' ablation configs (by path): every one must build.
+CONFIGS = sorted(p.name for p in (ROOT / 'models').glob('*.yaml')) + \
+    sorted(str(p.relative_to(ROOT)) for p in (ROOT / 'benchmarks' / 'configs').glob('*.yaml'))
 
 
 def build(cfg, **kw):
-    return Model(str(ROOT / 'models' / cfg) if (ROOT / 'models' / cfg).exists() else cfg, **kw)
+    found = [f for f in (ROOT / 'models' / cfg, ROOT / cfg) if f.is_file()]
+    return Model(str(found[0]) if found else cfg, **kw)
 
 
 @pytest.mark.parametrize('name', ['yolov5n', 'yolov5s', 'yolov5m', 'yolov5l', 'yolov5x'])
