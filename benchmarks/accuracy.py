@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 
 import lagnet_modules
+import variants
 from lagnet_modules.cli import pipeline
-from lagnet_modules.paths import find_file
 
 PRESETS = {  # what fits where; every value can be overridden on the command line
     'cpu': {'epochs': 12, 'imgsz': 256, 'batch': 16, 'guide_cfg': 'yolov5s.yaml', 'models': ['lagnet-s.yaml']},
@@ -33,15 +33,6 @@ ABLATIONS = {  # paper Table 4 (components) and Table 5 (SCEM kernel length k x 
     'dual-cspdarknet': ['dual-cspdarknet-lgb.yaml', 'dual-cspdarknet-lgb-scem.yaml'],
     'scem-grid': [f'lagnet-s-k{k}n{n}' for k in (3, 5, 7, 9) for n in (1, 2, 3)],
 }
-
-
-def scem_variant(name, out_dir):
-    """lagnet-s-k{k}n{n}: lagnet-s.yaml with every SCEM's [k, n] replaced; written under the run folder."""
-    k, n = name.split('-k')[1].split('n')
-    text = find_file('lagnet-s.yaml', 'models').read_text().replace('SCEM, [5, 2]]', f'SCEM, [{int(k)}, {int(n)}]]')
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / f'{name}.yaml').write_text(text)
-    return str(out_dir / f'{name}.yaml')
 
 
 def gflops(cfg, imgsz, nc):
@@ -63,7 +54,8 @@ def main(argv=None):
     ap.add_argument('--epochs', type=int)
     ap.add_argument('--imgsz', type=int)
     ap.add_argument('--batch', type=int)
-    ap.add_argument('--models', nargs='+', help='LAGNet configs (default: the preset\'s)')
+    ap.add_argument('--models', nargs='+',
+                    help='LAGNet configs or benchmarks/variants.py names (default: the preset\'s)')
     ap.add_argument('--guide-cfg', help='baseline and guide YOLOv5 config (default: the preset\'s)')
     ap.add_argument('--ablation', nargs='+', default=[], choices=sorted(ABLATIONS))
     ap.add_argument('--device', default='')
@@ -74,9 +66,8 @@ def main(argv=None):
     dataset = Path(opt.data).stem
     name = f'{dataset}-{opt.preset}-{p["epochs"]}e-{p["imgsz"]}px-{Path(p["guide_cfg"]).stem}'
     run_dir = Path('runs') / 'pipeline' / name
-    models = list(p['models'])
-    for a in opt.ablation:
-        models += [scem_variant(m, run_dir / 'cfgs') if m.startswith('lagnet-s-k') else m for m in ABLATIONS[a]]
+    models = [*p['models'], *(m for a in opt.ablation for m in ABLATIONS[a])]
+    models = [variants.resolve(m, run_dir / 'cfgs') for m in models]
     args = ['--data', opt.data, '--cfg', *models, '--guide-cfg', p['guide_cfg'], '--epochs', p['epochs'], '--imgsz',
             p['imgsz'], '--batch', p['batch'], '--workers', opt.workers, '--seed', opt.seed, '--name', name,
             *(['--device', opt.device] if opt.device else [])]

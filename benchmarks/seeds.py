@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 import lagnet_modules
+import variants
 from lagnet_modules.cli import pipeline
 from lagnet_modules.cli.common import input_channels
 from lagnet_modules.paths import find_file
@@ -145,7 +146,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--data', default='synthetic.yaml')
     ap.add_argument('--cfg', nargs='*', default=['lagnet-s.yaml'],
-                    help='models compared with the guide (none: the guide alone, e.g. to compare --train-args recipes)')
+                    help='models compared with the guide: configs or benchmarks/variants.py names (none: the guide '
+                         'alone, e.g. to compare --train-args recipes)')
     ap.add_argument('--lams', nargs='+', default=['guide', 'blank'], choices=list(LAMS),
                     help='LAM kinds each 6-channel --cfg trains on')
     ap.add_argument('--guide-cfg', default='yolov5n.yaml')
@@ -164,6 +166,10 @@ def main(argv=None):
     opt.name = opt.name or f'{Path(opt.data).stem}-{Path(opt.guide_cfg).stem}-{opt.epochs}e'
     lagnet_modules.install()
     root = Path('runs') / 'seeds' / opt.name
+    try:
+        opt.cfg = [variants.resolve(c, root / 'cfgs') for c in opt.cfg]
+    except (ValueError, FileNotFoundError) as e:
+        ap.error(str(e))
     results = {seed: run_seed(seed, opt, root) for seed in opt.seeds}
     models = {name: label(name, cfg, kind) for name, cfg, kind in arms(opt)
               if all(name in results[s] for s in opt.seeds)}

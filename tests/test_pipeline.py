@@ -1,25 +1,16 @@
-"""The pipeline's and benchmarks' own logic: results table from metrics.json, stage records, SCEM ablation configs,
+"""The pipeline's and benchmarks' own logic: results table from metrics.json, stage records, SCEM ablation variants,
 speed ratios against the reference measured in the same run."""
 import argparse
-import importlib.util
 import json
 import subprocess
 import sys
 
 import pytest
 import yaml
+from yolov5.models.yolo import Model
 
 from lagnet_modules.cli import pipeline
-from lagnet_modules.paths import CHECKOUT as ROOT
-
-
-def benchmark(name):
-    if str(ROOT / 'benchmarks') not in sys.path:  # as `python benchmarks/<name>.py` has it: its siblings importable
-        sys.path.insert(0, str(ROOT / 'benchmarks'))
-    spec = importlib.util.spec_from_file_location(name, ROOT / 'benchmarks' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from lagnet_modules.paths import CHECKOUT as ROOT, find_file
 
 
 def metrics(map50, classes):
@@ -51,11 +42,33 @@ def test_stage_records_hold_arguments_not_strings(tmp_path):
                                                                               'y']
 
 
-def test_scem_grid_variant_changes_every_scem(tmp_path):
-    f = benchmark('accuracy').scem_variant('lagnet-s-k9n3', tmp_path)
-    d = yaml.safe_load(open(f))
-    scems = [layer for layer in d['head'] if layer[2] == 'SCEM']
-    assert len(scems) == 3 and all(layer[3] == [9, 3] for layer in scems)
+@pytest.mark.parametrize('name, args', [('lagnet-s-k9n3', [9, 3]), ('yolov5s-scem-sum', [5, 2, 'sum']),
+                                        ('dual-cspdarknet-lgb-scem-n-identity', [5, 2, 'product', True])])
+def test_variant_reads_every_scem_and_keeps_the_rest(load_benchmark, tmp_path, name, args):
+    variants = load_benchmark('variants')
+    base = yaml.safe_load(find_file(f'{variants.scem_args(name)[0]}.yaml', 'models').read_text())
+    cfg = variants.resolve(name, tmp_path)
+    derived = yaml.safe_load(open(cfg))
+    scems = [i for i, layer in enumerate(derived['head']) if layer[2] == 'SCEM']
+    assert len(scems) == 3 and all(derived['head'][i][3] == args for i in scems)
+    for i in scems:
+        derived['head'][i][3] = base['head'][i][3]
+    assert derived == base
+    built = [m for m in Model(cfg).model if type(m).__name__ == 'SCEM']
+    kernel = lambda m: next(p for p in m.horizontal.strips[0].parameters() if p.dim() == 4).shape[-1]  # noqa: E731
+    assert [[kernel(m), len(m.horizontal.strips), m.merge, m.identity][:len(args)] for m in built] == [args] * 3
+
+
+def test_variant_names_pass_configs_through_and_reject_a_base_without_scem(load_benchmark, tmp_path):
+    variants = load_benchmark('variants')
+    for cfg in ('lagnet-s.yaml', 'dual-cspdarknet-lgb-scem-n', 'models/yolov5s-scem.yaml', 'lagnet-s-k9n3.yaml'):
+        assert variants.resolve(cfg, tmp_path) == cfg
+    with pytest.raises(ValueError, match='yolov5s.yaml has no SCEM layer'):
+        variants.resolve('yolov5s-sum', tmp_path)
+    r = subprocess.run([sys.executable, 'benchmarks/variants.py', 'yolov5s-sum', '--out', tmp_path], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and 'derive from a config with SCEM' in r.stderr
+    assert not list(tmp_path.iterdir())
 
 
 def test_speed_ratios_against_the_reference_whatever_the_names(tmp_path):
@@ -98,12 +111,12 @@ def test_lams_stage_writes_then_reuses(tmp_path, capsys):
     assert 'reusing LAMs of' in capsys.readouterr().out
 
 
-def test_lam_quality_scores_saved_maps(tmp_path):
+def test_lam_quality_scores_saved_maps(load_benchmark, tmp_path):
     """AUROC of saved raw maps (gen_lam --save-map, where the layout puts them): 1 when the map is bright exactly
     inside the box, 0 when inverted."""
     import cv2
     import numpy as np
-    lq = benchmark('lam_quality')
+    lq = load_benchmark('lam_quality')
     (tmp_path / 'images' / 'test').mkdir(parents=True)
     (tmp_path / 'labels' / 'test').mkdir(parents=True)
     cv2.imwrite(str(tmp_path / 'images' / 'test' / 'a.png'), np.zeros((8, 8, 3), np.uint8))
@@ -119,9 +132,9 @@ def test_lam_quality_scores_saved_maps(tmp_path):
         assert lq.split_quality(lq.saved_maps(data), [image], label)['auroc'] == expected
 
 
-def test_seeds_curve_summaries():
+def test_seeds_curve_summaries(load_benchmark):
     """seeds.py's start (epochs to 10 % validation mAP@0.5) and the curve at each quarter of the schedule."""
-    seeds = benchmark('seeds')
+    seeds = load_benchmark('seeds')
     curve = [0.0, 0.02, 0.08, 0.12, 0.2, 0.25, 0.3, 0.31]
     assert seeds.first_epoch(curve) == 4
     assert seeds.first_epoch([0.0, 0.05]) == 3  # never reached: one past the schedule
@@ -129,9 +142,9 @@ def test_seeds_curve_summaries():
     assert seeds.quarters([0.4]) == [0.4] * 4
 
 
-def test_seeds_dropout_arm_trains_on_the_guide_lams_with_its_own_hyp(tmp_path):
+def test_seeds_dropout_arm_trains_on_the_guide_lams_with_its_own_hyp(load_benchmark, tmp_path):
     """The dropout arm: the recipe's hyp (or the user's --hyp) with lam_dropout set; every other value kept."""
-    seeds = benchmark('seeds')
+    seeds = load_benchmark('seeds')
     assert seeds.TRAINS_ON['dropout'] == 'guide'
     for train_args, base in (([], 'hyp.lagnet.yaml'), (['--hyp', 'hyp.demo.yaml', '--cos-lr'], 'hyp.demo.yaml')):
         hyp = seeds.with_hyp(train_args, seeds.HYP['dropout'], tmp_path / 'h.yaml')
@@ -141,9 +154,9 @@ def test_seeds_dropout_arm_trains_on_the_guide_lams_with_its_own_hyp(tmp_path):
         assert out == {**stock, 'lam_dropout': 0.5}
 
 
-def test_seeds_arms():
+def test_seeds_arms(load_benchmark):
     """Each 6-channel --cfg trains on every LAM kind, a 3-channel one once; no --cfg: the guide alone."""
-    seeds = benchmark('seeds')
+    seeds = load_benchmark('seeds')
     opt = argparse.Namespace(guide_cfg='yolov5n.yaml', cfg=['dual-cspdarknet-lgb-scem-n.yaml', 'yolov5n.yaml'],
                              lams=['guide', 'blank'])
     assert [a[0] for a in seeds.arms(opt)] == ['guide', 'dual-cspdarknet-lgb-scem-n-guide',
@@ -151,19 +164,20 @@ def test_seeds_arms():
     assert seeds.arms(argparse.Namespace(**{**vars(opt), 'cfg': []})) == [('guide', 'yolov5n.yaml', None)]
 
 
-def test_box_fit_scores_a_loose_box_at_a_loose_iou_only():
+def test_box_fit_scores_a_loose_box_at_a_loose_iou_only(load_benchmark):
     """A box at IoU 1/3 with its label counts at IoU 0.25, not 0.5; one of the wrong class never; no labels: NaN."""
     import numpy as np
-    box_fit = benchmark('box_fit')
+    box_fit = load_benchmark('box_fit')
     labels = {'a': np.array([[0, 0.5, 0.5, 0.2, 0.2]]), 'b': np.array([[2, 0.3, 0.3, 0.1, 0.1]])}
     predictions = {'a': np.array([[0, 0.6, 0.5, 0.2, 0.2, 0.9]]), 'b': np.array([[0, 0.3, 0.3, 0.1, 0.1, 0.8]])}
     ap = box_fit.ap_at(predictions, labels, [0.25, 0.5], nc=3)
     assert ap[0].tolist() == pytest.approx([0.995, 0.0]) and np.isnan(ap[1]).all() and ap[2].tolist() == [0, 0]
 
-def test_box_fit_reruns_an_interrupted_val_from_scratch(tmp_path, monkeypatch):
+
+def test_box_fit_reruns_an_interrupted_val_from_scratch(load_benchmark, tmp_path, monkeypatch):
     """Stock val.py appends to its label files: predictions left by an interrupted run (no ``done`` marker) are
     deleted before val runs again, so no detection is counted twice; a finished run is reused as it is."""
-    box_fit = benchmark('box_fit')
+    box_fit = load_benchmark('box_fit')
     for d in ('images/test', 'labels/test'):
         (tmp_path / d).mkdir(parents=True)
     (tmp_path / 'images/test/a.png').write_bytes(b'')
@@ -192,14 +206,14 @@ def test_box_fit_reruns_an_interrupted_val_from_scratch(tmp_path, monkeypatch):
         assert (out / 'labels/a.txt').read_text() == '0 0.5 0.5 0.2 0.2 0.8\n' and len(vals) == 1
 
 
-def test_lam_swap_oracle_marks_exactly_the_labelled_boxes(tmp_path):
+def test_lam_swap_oracle_marks_exactly_the_labelled_boxes(load_benchmark, tmp_path):
     """lam_swap's oracle LAM: the JET blend of a map that is 255 inside each labelled box and 0 elsewhere (the empty
     LAM: 0 everywhere), written where the pair loader reads LAMs (lams-<kind>/<split>/), never beside the images."""
     import cv2
     import numpy as np
 
     from lagnet_modules.data.lam import blend
-    lam_swap = benchmark('lam_swap')
+    lam_swap = load_benchmark('lam_swap')
     for d in ('images/test', 'labels/test'):
         (tmp_path / d).mkdir(parents=True)
     image = np.random.default_rng(0).integers(0, 256, (40, 80, 3), dtype=np.uint8)
@@ -222,11 +236,11 @@ def test_lam_swap_oracle_marks_exactly_the_labelled_boxes(tmp_path):
     assert (grey[box] == 255).all() and (grey[~box] == 0).all()
 
 
-def test_rerun_curves_splices_only_a_rerun_that_trained_identically(tmp_path, monkeypatch):
+def test_rerun_curves_splices_only_a_rerun_that_trained_identically(load_benchmark, tmp_path, monkeypatch):
     """A re-validated rerun replaces the original's epochs it covers and the original completes the curve; a rerun
     whose training losses differ (another seed, code or thread count) is refused, naming the first such epoch."""
     monkeypatch.syspath_prepend(str(ROOT / 'benchmarks'))
-    rerun_curves = benchmark('rerun_curves')
+    rerun_curves = load_benchmark('rerun_curves')
 
     def run(name, maps, box_loss=0.1):
         d = tmp_path / name
