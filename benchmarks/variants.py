@@ -34,14 +34,15 @@ def scem_args(name):
 def derive(name, out_dir):
     """Write the variant ``name`` as ``out_dir/<name>.yaml`` and return its path."""
     base, args = scem_args(name)
-    text = find_file(f'{base}.yaml', 'models').read_text()
-    derived, count = SCEM_LINE.subn(lambda m: f"{m[1]}[{', '.join(map(str, args))}]", text)
+    path = find_file(f'{base}.yaml', 'models')
+    line_args = f"[{', '.join(map(str, args))}]"  # as the YAML lines write them: [5, 2, sum]
+    derived, count = SCEM_LINE.subn(lambda m: m[1] + line_args, path.read_text())
     if not count:
-        raise ValueError(f'{name}: {find_file(f"{base}.yaml", "models")} has no SCEM layer to read as {args}; '
+        raise ValueError(f'{name}: {path} has no SCEM layer to read as {line_args}; '
                          'derive from a config with SCEM (lagnet-*, *scem*)')
     out = Path(out_dir) / f'{name}.yaml'
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(f'# {name}: {base}.yaml with every SCEM read as {args} (benchmarks/variants.py)\n' + derived)
+    out.write_text(f'# {name}: {base}.yaml with every SCEM read as {line_args} (benchmarks/variants.py)\n' + derived)
     return str(out)
 
 
