@@ -67,7 +67,10 @@ def main(argv=None):
     name = f'{dataset}-{opt.preset}-{p["epochs"]}e-{p["imgsz"]}px-{Path(p["guide_cfg"]).stem}'
     run_dir = Path('runs') / 'pipeline' / name
     models = [*p['models'], *(m for a in opt.ablation for m in ABLATIONS[a])]
-    models = [variants.resolve(m, run_dir / 'cfgs') for m in models]
+    try:
+        models = [variants.resolve(m, run_dir / 'cfgs') for m in models]
+    except (ValueError, FileNotFoundError) as e:
+        ap.error(str(e))
     args = ['--data', opt.data, '--cfg', *models, '--guide-cfg', p['guide_cfg'], '--epochs', p['epochs'], '--imgsz',
             p['imgsz'], '--batch', p['batch'], '--workers', opt.workers, '--seed', opt.seed, '--name', name,
             *(['--device', opt.device] if opt.device else [])]

@@ -69,6 +69,11 @@ def test_variant_names_pass_configs_through_and_reject_a_base_without_scem(load_
                        capture_output=True, text=True)
     assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and 'derive from a config with SCEM' in r.stderr
     assert not list(tmp_path.iterdir())
+    for script in ('seeds', 'accuracy'):  # the benchmarks that take variant names: a usage line, then the one line
+        r = subprocess.run([sys.executable, f'benchmarks/{script}.py', '--data', 'demo.yaml',
+                            '--cfg' if script == 'seeds' else '--models', 'yolov5s-sum'], cwd=ROOT,
+                           capture_output=True, text=True)
+        assert r.returncode == 2 and r.stderr.splitlines()[-1].startswith(f'{script}.py: error: yolov5s-sum: '), r.stderr
 
 
 def test_speed_ratios_against_the_reference_whatever_the_names(tmp_path):
