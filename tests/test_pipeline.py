@@ -241,10 +241,9 @@ def test_lam_swap_oracle_marks_exactly_the_labelled_boxes(load_benchmark, tmp_pa
     assert (grey[box] == 255).all() and (grey[~box] == 0).all()
 
 
-def test_rerun_curves_splices_only_a_rerun_that_trained_identically(load_benchmark, tmp_path, monkeypatch):
+def test_rerun_curves_splices_only_a_rerun_that_trained_identically(load_benchmark, tmp_path):
     """A re-validated rerun replaces the original's epochs it covers and the original completes the curve; a rerun
     whose training losses differ (another seed, code or thread count) is refused, naming the first such epoch."""
-    monkeypatch.syspath_prepend(str(ROOT / 'benchmarks'))
     rerun_curves = load_benchmark('rerun_curves')
 
     def run(name, maps, box_loss=0.1):
