@@ -30,11 +30,10 @@ def main(argv=None):
     log = run_dir / 'lam-blank-gen_lam.log'
     if not log.with_suffix('.json').is_file():
         pipeline.sh('gen_lam', *pipeline.BLANK, '--data', opt.data, '--imgsz', imgsz, log=log)
-    if not (run_dir / blank / 'weights' / 'best.pt').is_file():
-        args = pipeline.with_values(guided, {'--cfg': opt.cfg, '--data': opt.data, '--name': blank})
-        pipeline.sh('train', *args, log=run_dir / f'{blank}.log')
+    args = pipeline.with_values(guided, {'--cfg': opt.cfg, '--data': opt.data, '--name': blank})
+    weights = pipeline.trained(run_dir / blank, args, log=run_dir / f'{blank}.log')
     vopt = argparse.Namespace(data=opt.data, imgsz=imgsz, device='')
-    results[f'{name}, blank LAMs'] = pipeline.validate(run_dir / blank / 'weights' / 'best.pt', blank, vopt, run_dir)
+    results[f'{name}, blank LAMs'] = pipeline.validate(weights, blank, vopt, run_dir)
     md = pipeline.table(results)
     cmds = [pipeline.command_line(json.loads(f.read_text())) for f in (log.with_suffix('.json'),
                                                                         run_dir / f'{blank}.json',

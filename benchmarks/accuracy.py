@@ -8,7 +8,7 @@
 The baseline is also the guide (paper: yolov5l, 46.17M params; --guide-cfg yolov5s for a lighter one). Every
 model is validated on the test split. Writes benchmarks/results/<dataset>-<preset>-<date>.{md,csv} with mAP@0.5
 overall and per class, mAP@0.5:0.95, params, GFLOPs, device, epochs, image size, wall time and the exact
-commands. Finished stages (runs/pipeline/<name>/...) are reused when re-run.
+commands. Finished stages (runs/pipeline/<name>/...) are reused when re-run; an interrupted training resumes.
 """
 import argparse
 import csv
@@ -67,10 +67,7 @@ def main(argv=None):
     name = f'{dataset}-{opt.preset}-{p["epochs"]}e-{p["imgsz"]}px-{Path(p["guide_cfg"]).stem}'
     run_dir = Path('runs') / 'pipeline' / name
     models = [*p['models'], *(m for a in opt.ablation for m in ABLATIONS[a])]
-    try:
-        models = [variants.resolve(m, run_dir / 'cfgs') for m in models]
-    except (ValueError, FileNotFoundError) as e:
-        ap.error(str(e))
+    models = variants.resolve_args(models, run_dir / 'cfgs', ap)
     args = ['--data', opt.data, '--cfg', *models, '--guide-cfg', p['guide_cfg'], '--epochs', p['epochs'], '--imgsz',
             p['imgsz'], '--batch', p['batch'], '--workers', opt.workers, '--seed', opt.seed, '--name', name,
             *(['--device', opt.device] if opt.device else [])]

@@ -22,7 +22,8 @@ Every model is validated on the test split. Reports mean ± std over seeds of te
 the validation mAP@0.5 of the last 3 epochs (results.csv), and the epochs it took validation mAP@0.5 to reach 10 %
 (the slow start, H1), beside each seed's numbers, then per class, then the mean validation curve at each quarter
 of the schedule. Runs live in
-runs/seeds/<data>-<guide>-<epochs>e/seed<N>/<cfg>-<lams>; finished stages are reused, so arms can be added later
+runs/seeds/<data>-<guide>-<epochs>e/seed<N>/<cfg>-<lams>; finished stages are reused (an interrupted training resumes
+from its last.pt), so arms can be added later
 (or trained by parallel invocations, one per seed, once the seeds' guides and LAMs exist: the blank LAMs, shared by
 all seeds, are made once) and the table rebuilt from all of them.
 Writes benchmarks/results/seeds-<name>-<date>.md.
@@ -166,10 +167,7 @@ def main(argv=None):
     opt.name = opt.name or f'{Path(opt.data).stem}-{Path(opt.guide_cfg).stem}-{opt.epochs}e'
     lagnet_modules.install()
     root = Path('runs') / 'seeds' / opt.name
-    try:
-        opt.cfg = [variants.resolve(c, root / 'cfgs') for c in opt.cfg]
-    except (ValueError, FileNotFoundError) as e:
-        ap.error(str(e))
+    opt.cfg = variants.resolve_args(opt.cfg, root / 'cfgs', ap)
     results = {seed: run_seed(seed, opt, root) for seed in opt.seeds}
     models = {name: label(name, cfg, kind) for name, cfg, kind in arms(opt)
               if all(name in results[s] for s in opt.seeds)}

@@ -51,6 +51,15 @@ def resolve(cfg, out_dir):
     return derive(cfg, out_dir) if scem_args(cfg) else cfg
 
 
+def resolve_args(cfgs, out_dir, ap):
+    """:func:`resolve` of each of ``cfgs``, a command's argument: a variant that cannot be derived ends the command
+    with one usage-error line of its parser ``ap``."""
+    try:
+        return [resolve(c, out_dir) for c in cfgs]
+    except (ValueError, FileNotFoundError) as e:
+        ap.error(str(e))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('names', nargs='+', help='variant names, e.g. yolov5s-scem-sum lagnet-s-k9n3')

@@ -116,6 +116,26 @@ def test_lams_stage_writes_then_reuses(tmp_path, capsys):
     assert 'reusing LAMs of' in capsys.readouterr().out
 
 
+def test_an_interrupted_training_resumes_and_only_a_finished_one_is_reused(tmp_path, monkeypatch, capsys):
+    """YOLOv5 saves best.pt every time validation improves: one left by an interrupted training must not pass for a
+    result (it would guide LAMs or fill a table); that training resumes from its last.pt instead."""
+    import torch
+    calls = []
+    monkeypatch.setattr(pipeline, 'sh', lambda *args, log, threads=None: calls.append((args, log.name)))
+    run, args = tmp_path / 'guide', ['--cfg', 'yolov5n.yaml', '--epochs', '60']
+    best, last = run / 'weights' / 'best.pt', run / 'weights' / 'last.pt'
+    assert pipeline.trained(run, args, log=tmp_path / 'guide.log') == best
+    assert calls == [(('train', *args), 'guide.log')]  # nothing there yet: a fresh training
+    best.parent.mkdir(parents=True)
+    torch.save({'epoch': 7}, best)  # what YOLOv5 leaves mid-run
+    torch.save({'epoch': 8}, last)
+    assert pipeline.trained(run, args, log=tmp_path / 'guide.log') == best and not pipeline.finished(best)
+    assert calls[-1] == (('train', '--resume', last), 'guide-resume.log')  # the first log is kept
+    torch.save({'epoch': -1}, best)  # stripped at the end of the training
+    assert pipeline.trained(run, args, log=tmp_path / 'guide.log') == best and len(calls) == 2
+    assert f'reusing {best}' in capsys.readouterr().out
+
+
 def test_lam_quality_scores_saved_maps(load_benchmark, tmp_path):
     """AUROC of saved raw maps (gen_lam --save-map, where the layout puts them): 1 when the map is bright exactly
     inside the box, 0 when inverted."""

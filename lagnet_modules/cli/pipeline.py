@@ -11,9 +11,9 @@ validated as soon as it is trained. On a 2-core CPU two single-thread trainings 
 after the other; one training on two threads is no faster than on one (demo LAGNet, 6 epochs: 46.2 s against 46.8 s).
 Each stage runs the project's own command (train, gen_lam, val) in a fresh process, its output logged to
 runs/pipeline/<name>/<stage>.log with a progress line every few seconds, and is skipped when its output already
-exists: runs/pipeline/<name>/{guide,<cfg>}/weights/best.pt, LAMs whose manifest records this guide's SHA-256, and
-runs/pipeline/<name>/val/<model>/metrics.json (written by val). Ends with a table: guide vs LAGNet, mAP@0.5 overall
-and per class, mAP@0.5:0.95, params.
+exists: runs/pipeline/<name>/{guide,<cfg>}/weights/best.pt of a finished training (an interrupted one resumes from its
+last.pt), LAMs whose manifest records this guide's SHA-256, and runs/pipeline/<name>/val/<model>/metrics.json
+(written by val). Ends with a table: guide vs LAGNet, mAP@0.5 overall and per class, mAP@0.5:0.95, params.
 """
 import argparse
 import json
@@ -84,16 +84,35 @@ RECIPE = ['--hyp', 'hyp.lagnet.yaml', '--cos-lr']  # one recipe for guide and LA
 BLANK = ['--blank']  # gen_lam flag of blank LAMs: the image itself, no location information, no guide
 
 
-def train(run_dir, name, cfg, opt, epochs, threads=None):
-    best = run_dir / name / 'weights' / 'best.pt'
-    if best.is_file():
+def finished(weights):
+    """Whether ``weights`` is a finished training's checkpoint: YOLOv5 marks those epoch -1 when it strips their
+    optimizer at the end, while a best.pt saved mid-training keeps its epoch."""
+    from ..yolo.compat import load_checkpoint
+    return Path(weights).is_file() and load_checkpoint(weights).get('epoch') == -1
+
+
+def trained(run, args, log, threads=None):
+    """``run``/weights/best.pt, trained by ``train.py args`` unless that training finished already. An interrupted
+    training (best.pt and last.pt saved mid-run) resumes from its last.pt (``train.py --resume``: the same schedule
+    and hyp, not the same random state) instead of being taken for a result or started over."""
+    best, last = Path(run) / 'weights' / 'best.pt', Path(run) / 'weights' / 'last.pt'
+    if finished(best):
         print(f'reusing {best}')
-        return best
-    sh('train', '--cfg', cfg, '--data', opt.data, '--epochs', epochs, '--imgsz', opt.imgsz, '--batch-size', opt.batch,
-       '--workers', opt.workers, '--seed', opt.seed, '--project', run_dir, '--name', name, '--exist-ok',
-       *(['--device', opt.device] if opt.device else []), *RECIPE, *opt.train_args, log=run_dir / f'{name}.log',
-       threads=threads)
+    elif last.is_file():
+        print(f'resuming the interrupted training {last}')
+        sh('train', '--resume', last, log=Path(log).with_name(f'{Path(log).stem}-resume.log'), threads=threads)
+    else:
+        sh('train', *args, log=log, threads=threads)
     return best
+
+
+def train(run_dir, name, cfg, opt, epochs, threads=None):
+    """``cfg`` trained on ``opt``'s data with the project's recipe as ``run_dir``/``name`` (see :func:`trained`)."""
+    return trained(run_dir / name, ['--cfg', cfg, '--data', opt.data, '--epochs', epochs, '--imgsz', opt.imgsz,
+                                    '--batch-size', opt.batch, '--workers', opt.workers, '--seed', opt.seed,
+                                    '--project', run_dir, '--name', name, '--exist-ok',
+                                    *(['--device', opt.device] if opt.device else []), *RECIPE, *opt.train_args],
+                   log=run_dir / f'{name}.log', threads=threads)
 
 
 def lams(guide, opt, run_dir, blank=False, threads=None):
