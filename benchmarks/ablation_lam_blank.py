@@ -31,7 +31,7 @@ def main(argv=None):
     if not log.with_suffix('.json').is_file():
         pipeline.sh('gen_lam', *pipeline.BLANK, '--data', opt.data, '--imgsz', imgsz, log=log)
     args = pipeline.with_values(guided, {'--cfg': opt.cfg, '--data': opt.data, '--name': blank})
-    weights = pipeline.trained(run_dir / blank, args, log=run_dir / f'{blank}.log')
+    weights = pipeline.train_once(run_dir / blank, args, log=run_dir / f'{blank}.log')
     vopt = argparse.Namespace(data=opt.data, imgsz=imgsz, device='')
     results[f'{name}, blank LAMs'] = pipeline.validate(weights, blank, vopt, run_dir)
     md = pipeline.table(results)

@@ -124,15 +124,15 @@ def test_an_interrupted_training_resumes_and_only_a_finished_one_is_reused(tmp_p
     monkeypatch.setattr(pipeline, 'sh', lambda *args, log, threads=None: calls.append((args, log.name)))
     run, args = tmp_path / 'guide', ['--cfg', 'yolov5n.yaml', '--epochs', '60']
     best, last = run / 'weights' / 'best.pt', run / 'weights' / 'last.pt'
-    assert pipeline.trained(run, args, log=tmp_path / 'guide.log') == best
+    assert pipeline.train_once(run, args, log=tmp_path / 'guide.log') == best
     assert calls == [(('train', *args), 'guide.log')]  # nothing there yet: a fresh training
     best.parent.mkdir(parents=True)
     torch.save({'epoch': 7}, best)  # what YOLOv5 leaves mid-run
     torch.save({'epoch': 8}, last)
-    assert pipeline.trained(run, args, log=tmp_path / 'guide.log') == best and not pipeline.finished(best)
+    assert pipeline.train_once(run, args, log=tmp_path / 'guide.log') == best and not pipeline.finished(best)
     assert calls[-1] == (('train', '--resume', last), 'guide-resume.log')  # the first log is kept
     torch.save({'epoch': -1}, best)  # stripped at the end of the training
-    assert pipeline.trained(run, args, log=tmp_path / 'guide.log') == best and len(calls) == 2
+    assert pipeline.train_once(run, args, log=tmp_path / 'guide.log') == best and len(calls) == 2
     assert f'reusing {best}' in capsys.readouterr().out
 
 

@@ -84,7 +84,7 @@ def fold_guides(data, folds, guide_cfg, epochs, train_args, project='runs/folds'
     """Train ``folds`` guides, each on all training images but one fold; return {image: guide index}, [guide.pt]."""
     from yolov5.utils.general import check_dataset
 
-    from .pipeline import trained
+    from .pipeline import train_once
     d = check_dataset(str(find_file(data, 'data')))
     images = list_images(d['train'])[0]
     order = np.random.default_rng(seed).permutation(len(images))
@@ -98,9 +98,9 @@ def fold_guides(data, folds, guide_cfg, epochs, train_args, project='runs/folds'
         fold_data = run_dir / 'data.yaml'
         fold_data.write_text(yaml.safe_dump({'path': str(d['path']), 'train': str((run_dir / 'train.txt').resolve()),
                                              'val': d['val'], 'names': d['names']}))
-        guides.append(trained(run_dir / 'guide', ['--cfg', guide_cfg, '--data', fold_data, '--epochs', epochs, '--seed',
-                                                  seed, '--project', run_dir, '--name', 'guide', '--exist-ok',
-                                                  *train_args], log=run_dir / 'guide.log'))
+        args = ['--cfg', guide_cfg, '--data', fold_data, '--epochs', epochs, '--seed', seed, '--project', run_dir,
+                '--name', 'guide', '--exist-ok', *train_args]
+        guides.append(train_once(run_dir / 'guide', args, log=run_dir / 'guide.log'))
     return {os.path.abspath(f): k for f, k in fold_of.items()}, guides
 
 

@@ -91,7 +91,7 @@ def finished(weights):
     return Path(weights).is_file() and load_checkpoint(weights).get('epoch') == -1
 
 
-def trained(run, args, log, threads=None):
+def train_once(run, args, log, threads=None):
     """``run``/weights/best.pt, trained by ``train.py args`` unless that training finished already. An interrupted
     training (best.pt and last.pt saved mid-run) resumes from its last.pt (``train.py --resume``: the same schedule
     and hyp, not the same random state) instead of being taken for a result or started over."""
@@ -107,12 +107,11 @@ def trained(run, args, log, threads=None):
 
 
 def train(run_dir, name, cfg, opt, epochs, threads=None):
-    """``cfg`` trained on ``opt``'s data with the project's recipe as ``run_dir``/``name`` (see :func:`trained`)."""
-    return trained(run_dir / name, ['--cfg', cfg, '--data', opt.data, '--epochs', epochs, '--imgsz', opt.imgsz,
-                                    '--batch-size', opt.batch, '--workers', opt.workers, '--seed', opt.seed,
-                                    '--project', run_dir, '--name', name, '--exist-ok',
-                                    *(['--device', opt.device] if opt.device else []), *RECIPE, *opt.train_args],
-                   log=run_dir / f'{name}.log', threads=threads)
+    """``cfg`` trained on ``opt``'s data with the project's recipe as ``run_dir``/``name`` (see :func:`train_once`)."""
+    args = ['--cfg', cfg, '--data', opt.data, '--epochs', epochs, '--imgsz', opt.imgsz, '--batch-size', opt.batch,
+            '--workers', opt.workers, '--seed', opt.seed, '--project', run_dir, '--name', name, '--exist-ok',
+            *(['--device', opt.device] if opt.device else []), *RECIPE, *opt.train_args]
+    return train_once(run_dir / name, args, log=run_dir / f'{name}.log', threads=threads)
 
 
 def lams(guide, opt, run_dir, blank=False, threads=None):
