@@ -28,7 +28,7 @@ def main(argv=None):
     guided = json.loads((run_dir / f'{name}.json').read_text())['args']  # the guided run's train args, as run
     imgsz, blank = guided[guided.index('--imgsz') + 1], f'{name}-lam-blank'
     log = run_dir / 'lam-blank-gen_lam.log'
-    if not log.with_suffix('.json').is_file():
+    if not pipeline.succeeded(log):
         pipeline.sh('gen_lam', *pipeline.BLANK, '--data', opt.data, '--imgsz', imgsz, log=log)
     args = pipeline.with_values(guided, {'--cfg': opt.cfg, '--data': opt.data, '--name': blank})
     weights = pipeline.train_once(run_dir / blank, args, log=run_dir / f'{blank}.log')

@@ -13,7 +13,6 @@ commands. Finished stages (runs/pipeline/<name>/...) are reused when re-run; an 
 import argparse
 import csv
 import datetime
-import json
 import platform
 import sys
 from pathlib import Path
@@ -45,6 +44,11 @@ def device_name(device):
     if device != 'cpu' and torch.cuda.is_available():
         return torch.cuda.get_device_name(0)
     return f'CPU ({platform.processor() or platform.machine()}, {__import__("os").cpu_count()} cores)'
+
+
+def minutes(seconds):
+    """A stage time for the table: '—' when not measured (a sitting killed with the pipeline)."""
+    return '—' if seconds is None else f'{seconds / 60:.1f} min'
 
 
 def main(argv=None):
@@ -95,15 +99,16 @@ def main(argv=None):
         w.writerows(rows)
     records = [run_dir / 'guide.json', run_dir / 'gen_lam.json', *(run_dir / f'{Path(m).stem}.json' for m in models),
                *sorted(run_dir.glob('val/*.json'))]
-    records = [json.loads(f.read_text()) for f in records if f.is_file()]
-    wall = sum(r['seconds'] for r in records)  # stage times as measured when each stage ran (reused stages cost 0 now)
+    records = [r for r in map(pipeline.stage, records) if r]
+    wall = [r['seconds'] for r in records]  # stage times as measured when each stage ran (reused stages cost 0 now)
     md = [f'# {dataset} — preset `{opt.preset}`, {date}', '',
           f'Test split, one seed ({opt.seed}), {p["epochs"]} epochs, {p["imgsz"]} px, batch {p["batch"]}, from scratch '
-          f'(no pretrained weights), device: {rows[0]["device"]}. Wall time of all stages {wall / 60:.1f} min.', '',
+          f'(no pretrained weights), device: {rows[0]["device"]}. Wall time of all stages '
+          f'{minutes(None if None in wall else sum(wall))}.', '',
           pipeline.table(results), '',
           '| model | params | GFLOPs@' + str(p['imgsz']) + ' | train time |', '|---|---|---|---|']
     md += [f"| {r['model']} | {r['params_M']}M | {r['GFLOPs']} | "
-           f"{(r['train_s'] or 0) / 60:.1f} min |" for r in rows]
+           f"{minutes(r['train_s'])} |" for r in rows]
     md += ['', 'Reproduce:', '', '```bash', 'python data/scripts/prepare_neu.py --src ../shared/datasets/NEU-DET '
            '--out datasets/neu' if dataset == 'neu' else f'# prepare {opt.data}',
            'python benchmarks/accuracy.py ' + ' '.join(argv if argv is not None else sys.argv[1:]), '```', '',

@@ -103,7 +103,7 @@ def run_seed(seed, opt, root):
             '' if kind == 'guide' else f'-{kind}')  # blank LAMs do not depend on the guide: one folder for all seeds
         data[kind] = pipeline.with_lams(opt.data, folder, run_dir / f'{Path(opt.data).stem}-{kind}.yaml')
         made = (root if kind == 'blank' else run_dir) / f'gen_lam_{kind}'  # one record per LAM folder
-        if not made.with_suffix('.json').is_file():
+        if not pipeline.succeeded(made):
             if kind == 'folds':  # --train-args last: it takes the rest
                 source = ['--folds', 2, '--save-map', '--guide-cfg', opt.guide_cfg, '--guide-epochs',
                           opt.guide_epochs or opt.epochs, '--seed', seed, '--project', run_dir / 'folds',

@@ -42,6 +42,28 @@ def test_stage_records_hold_arguments_not_strings(tmp_path):
                                                                               'y']
 
 
+def test_a_training_resumed_keeps_its_command_and_times_only_what_was_measured(tmp_path, monkeypatch):
+    """The record of a stage is written when it starts, so a training killed with the pipeline and resumed by the
+    next run still tells how it was trained; its time is only known when every sitting finished."""
+    def killed_now(*args, **kwargs):
+        raise KeyboardInterrupt
+    with monkeypatch.context() as m:
+        m.setattr(pipeline.subprocess, 'Popen', killed_now)
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.sh('train', '--cfg', 'yolov5n.yaml', log=tmp_path / 'guide.log')
+    killed = json.loads((tmp_path / 'guide.json').read_text())
+    assert killed == {'command': 'train', 'args': ['--cfg', 'yolov5n.yaml'], 'seconds': None, 'returncode': None}
+    assert not pipeline.succeeded(tmp_path / 'guide.log')  # so seeds.py makes LAMs killed half-way again
+    pipeline.sh('gen_lam', '--help', log=tmp_path / 'guide-resume.log')  # stands in for train --resume
+    assert pipeline.succeeded(tmp_path / 'guide-resume.log')
+    record = pipeline.stage(tmp_path / 'guide.json')
+    assert pipeline.command_line(record) == 'python train.py --cfg yolov5n.yaml' and record['seconds'] is None
+    (tmp_path / 'guide.json').write_text(json.dumps({**killed, 'seconds': 10.0, 'returncode': 0}))
+    resumed = json.loads((tmp_path / 'guide-resume.json').read_text())['seconds']
+    assert pipeline.stage(tmp_path / 'guide.json')['seconds'] == round(10.0 + resumed, 1)
+    assert pipeline.stage(tmp_path / 'nothing.json') == {}
+
+
 @pytest.mark.parametrize('name, args', [('lagnet-s-k9n3', [9, 3]), ('yolov5s-scem-sum', [5, 2, 'sum']),
                                         ('dual-cspdarknet-lgb-scem-n-identity', [5, 2, 'product', True])])
 def test_variant_reads_every_scem_and_keeps_the_rest(load_benchmark, tmp_path, name, args):

@@ -45,6 +45,8 @@ def sh(command, *args, log, threads=None):
     print(f"$ python {command}.py {' '.join(args)}", flush=True)
     log = Path(log)
     log.parent.mkdir(parents=True, exist_ok=True)
+    record = {'command': command, 'args': args, 'seconds': None, 'returncode': None}
+    log.with_suffix('.json').write_text(json.dumps(record) + '\n')  # a stage killed with the pipeline keeps its command
     t0 = last = time.time()
     with open(log, 'w') as f:
         p = subprocess.Popen([sys.executable, '-c', f'from {COMMANDS[command]} import main; main()', *args],
@@ -61,10 +63,16 @@ def sh(command, *args, log, threads=None):
             p.wait()
         finally:
             RUNNING.discard(p)
-    log.with_suffix('.json').write_text(json.dumps({'command': command, 'args': args, 'seconds': round(time.time() - t0,
-                                                    1), 'returncode': p.returncode}) + '\n')
+    record.update(seconds=round(time.time() - t0, 1), returncode=p.returncode)
+    log.with_suffix('.json').write_text(json.dumps(record) + '\n')
     if p.returncode:
         sys.exit(f'pipeline.py: stage failed (python {command}.py {" ".join(args)}):\n{log.read_text()[-3000:]}')
+
+
+def succeeded(log):
+    """Whether the stage logged to ``log`` ran to the end without error (its record says so; see :func:`sh`)."""
+    record = Path(log).with_suffix('.json')
+    return record.is_file() and json.loads(record.read_text())['returncode'] == 0
 
 
 def with_values(args, values):
@@ -167,8 +175,13 @@ def validate(weights, name, opt, run_dir, threads=None):
 
 
 def stage(record):
-    """The command and wall time of a finished stage (see sh), or {} when it was made elsewhere."""
-    return json.loads(record.read_text()) if record.is_file() else {}
+    """The command and wall time of a stage (see sh), or {} when it was made elsewhere. A training resumed by
+    :func:`train_once` adds its resumed sitting's seconds; seconds is None when a sitting was killed (not measured)."""
+    parts = [json.loads(f.read_text()) for f in (record, record.with_name(f'{record.stem}-resume.json')) if f.is_file()]
+    if not parts:
+        return {}
+    seconds = [p['seconds'] for p in parts]
+    return {**parts[0], 'seconds': None if None in seconds else round(sum(seconds), 1)}
 
 
 def table(results):
