@@ -54,7 +54,7 @@ def test_a_training_resumed_keeps_its_command_and_times_only_what_was_measured(t
     killed = json.loads((tmp_path / 'guide.json').read_text())
     assert killed == {'command': 'train', 'args': ['--cfg', 'yolov5n.yaml'], 'seconds': None, 'returncode': None}
     assert not pipeline.succeeded(tmp_path / 'guide.log')  # so seeds.py makes LAMs killed half-way again
-    pipeline.sh('gen_lam', '--help', log=tmp_path / 'guide-resume.log')  # stands in for train --resume
+    pipeline.sh('gen_lam', '--help', log=pipeline.resumed(tmp_path / 'guide.log'))  # stands in for train --resume
     assert pipeline.succeeded(tmp_path / 'guide-resume.log')
     record = pipeline.stage(tmp_path / 'guide.json')
     assert pipeline.command_line(record) == 'python train.py --cfg yolov5n.yaml' and record['seconds'] is None

@@ -99,6 +99,11 @@ def finished(weights):
     return Path(weights).is_file() and load_checkpoint(weights).get('epoch') == -1
 
 
+def resumed(path):
+    """Where the resumed sitting of the stage logged or recorded at ``path`` keeps its log or record."""
+    return Path(path).with_stem(f'{Path(path).stem}-resume')
+
+
 def train_once(run, args, log, threads=None):
     """``run``/weights/best.pt, trained by ``train.py args`` unless that training finished already. An interrupted
     training (best.pt and last.pt saved mid-run) resumes from its last.pt (``train.py --resume``: the same schedule
@@ -108,7 +113,7 @@ def train_once(run, args, log, threads=None):
         print(f'reusing {best}')
     elif last.is_file():
         print(f'resuming the interrupted training {last}')
-        sh('train', '--resume', last, log=Path(log).with_name(f'{Path(log).stem}-resume.log'), threads=threads)
+        sh('train', '--resume', last, log=resumed(log), threads=threads)
     else:
         sh('train', *args, log=log, threads=threads)
     return best
@@ -177,7 +182,7 @@ def validate(weights, name, opt, run_dir, threads=None):
 def stage(record):
     """The command and wall time of a stage (see sh), or {} when it was made elsewhere. A training resumed by
     :func:`train_once` adds its resumed sitting's seconds; seconds is None when a sitting was killed (not measured)."""
-    parts = [json.loads(f.read_text()) for f in (record, record.with_name(f'{record.stem}-resume.json')) if f.is_file()]
+    parts = [json.loads(f.read_text()) for f in (record, resumed(record)) if f.is_file()]
     if not parts:
         return {}
     seconds = [p['seconds'] for p in parts]
