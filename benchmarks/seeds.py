@@ -26,12 +26,16 @@ runs/seeds/<data>-<guide>-<epochs>e/seed<N>/<cfg>-<lams>; finished stages are re
 from its last.pt), so arms can be added later
 (or trained by parallel invocations, one per seed, once the seeds' guides and LAMs exist: the blank LAMs, shared by
 all seeds, are made once) and the table rebuilt from all of them.
-Writes benchmarks/results/seeds-<name>-<date>.md.
+Writes benchmarks/results/seeds-<name>-<date>.md, and each seed's measured arms to
+benchmarks/results/records/seeds-<name>-seed<N>.json (committed; each arm stamped with the CPU and date it was
+measured on). runs/ does not outlive a session's machine, so a study too long for one session runs one seed (or arm)
+per session and is tabulated from the records (--tabulate: runs/ where present, the records elsewhere).
 """
 import argparse
 import csv
 import datetime
 import json
+import platform
 import sys
 from pathlib import Path
 
@@ -52,6 +56,7 @@ LAMS = {'guide': ('guide LAMs', []),
 TRAINS_ON = {'dropout': 'guide', 'miss': 'guide'}  # kinds that read another kind's LAMs, with their own training hyp
 # lam_miss 0.4: about the share of test boxes the 40-epoch yolov5s guide misses (its test recall 0.56-0.58, 3 seeds)
 HYP = {'dropout': {'lam_dropout': 0.5}, 'miss': {'lam_miss': 0.4}}
+RECORDS = Path(__file__).parent / 'results' / 'records'
 
 
 def val_curve(run):
@@ -128,8 +133,48 @@ def run_seed(seed, opt, root):
         out[name] = {'mAP50': m['all']['mAP50'], 'mAP50-95': m['all']['mAP50-95'], 'params': m['params'],
                      'last3_val_mAP50': float(np.mean(curve[-3:])), 'start_epochs': first_epoch(curve),
                      'val_quarters': quarters(curve),
-                     'classes': {c: v['mAP50'] for c, v in m['classes'].items()}}
-    return out
+                     'classes': {c: v['mAP50'] for c, v in m['classes'].items()},
+                     **measured_on(run_dir / 'val' / name / 'metrics.json')}
+    save_record(opt.name, seed, out)
+    return recorded(opt.name, seed) if opt.tabulate else out
+
+
+def measured_on(metrics):
+    """Where and when an arm was measured: training is bit-identical on one CPU model, not across models."""
+    cpu = next((line.split(':', 1)[1].strip() for line in Path('/proc/cpuinfo').read_text().splitlines()
+                if line.startswith('model name')), None) if Path('/proc/cpuinfo').is_file() else None
+    date = datetime.date.fromtimestamp(Path(metrics).stat().st_mtime).isoformat()
+    return {'cpu': cpu or platform.processor() or platform.machine(), 'date': date}
+
+
+def record_path(name, seed):
+    return RECORDS / f'seeds-{name}-seed{seed}.json'
+
+
+def recorded(name, seed):
+    """The arms of ``seed`` kept in its record (earlier sessions), {} if none."""
+    path = record_path(name, seed)
+    return json.loads(path.read_text())['arms'] if path.is_file() else {}
+
+
+def save_record(name, seed, arms):
+    """Merge ``arms`` (measured in runs/ now) into the seed's record, replacing arms of the same name."""
+    if arms:
+        path = record_path(name, seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({'seed': seed, 'arms': {**recorded(name, seed), **arms}}, indent=2) + '\n')
+
+
+def provenance(results, models):
+    """One line per seed: which CPU and date each of its tabulated arms was measured on."""
+    lines = []
+    for seed, arms in results.items():
+        where = {}
+        for key in models:
+            where.setdefault((arms[key].get('cpu'), arms[key].get('date')), []).append(key)
+        lines.append(f'Seed {seed}: ' + '; '.join(f"{', '.join(keys)} on {cpu}, {date}"
+                                                  for (cpu, date), keys in where.items()) + '.')
+    return lines
 
 
 def fmt(values, scale=100):
@@ -197,6 +242,8 @@ def main(argv=None):
             epoch = f'{epoch}, guide {max(round((i + 1) / 4 * opt.guide_epochs), 1)}'
         lines.append(f'| {epoch} ({q}) | ' + ' | '.join(fmt([results[s][k]['val_quarters'][i] for s in opt.seeds])
                                                          for k in models) + ' |')
+    lines += ['', 'Measured (a table may join sessions: runs/ and the committed records, see the module doc):',
+              *provenance(results, models)]
     command = ' '.join(argv if argv is not None else sys.argv[1:])
     lines += ['', f'Reproduce: `python benchmarks/seeds.py {command}`', '']
     one = f'-seed{opt.seeds[0]}' if len(opt.seeds) == 1 else ''  # a per-seed invocation never overwrites the study

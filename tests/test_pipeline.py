@@ -211,6 +211,32 @@ def test_seeds_arms(load_benchmark):
     assert seeds.arms(argparse.Namespace(**{**vars(opt), 'cfg': []})) == [('guide', 'yolov5n.yaml', None)]
 
 
+def test_seeds_records_join_sessions(load_benchmark, tmp_path, monkeypatch):
+    """A seed's arms are kept in a committed record, each with where it was measured; a later session's arms join
+    it (same name: replaced), and a tabulation that finds no runs/ for a seed reads every arm from its record."""
+    seeds = load_benchmark('seeds')
+    monkeypatch.setattr(seeds, 'RECORDS', tmp_path / 'records')
+    metrics = tmp_path / 'metrics.json'
+    metrics.write_text('{}')
+    stamp = seeds.measured_on(metrics)
+    assert set(stamp) == {'cpu', 'date'} and stamp['cpu']
+    first = {'guide': {'mAP50': 0.5, 'cpu': 'A', 'date': '2026-12-03'},
+             'lagnet-guide': {'mAP50': 0.4, 'cpu': 'A', 'date': '2026-12-03'}}
+    seeds.save_record('study', 0, first)
+    seeds.save_record('study', 0, {})  # nothing measured: the record is kept as it is
+    assert seeds.recorded('study', 0) == first
+    later = {'lagnet-guide': {'mAP50': 0.45, 'cpu': 'B', 'date': '2026-12-04'}}
+    seeds.save_record('study', 0, later)
+    assert seeds.recorded('study', 0) == {**first, **later}
+    assert seeds.recorded('study', 1) == {}
+    assert json.loads(seeds.record_path('study', 0).read_text())['seed'] == 0
+    opt = argparse.Namespace(name='study', tabulate=True, guide_cfg='yolov5n.yaml', cfg=[], lams=['guide'],
+                             data='neu.yaml', guide_epochs=None, epochs=1)
+    assert seeds.run_seed(0, opt, tmp_path / 'runs') == {**first, **later}
+    assert seeds.provenance({0: {**first, **later}}, ['guide', 'lagnet-guide']) == [
+        'Seed 0: guide on A, 2026-12-03; lagnet-guide on B, 2026-12-04.']
+
+
 def test_box_fit_scores_a_loose_box_at_a_loose_iou_only(load_benchmark):
     """A box at IoU 1/3 with its label counts at IoU 0.25, not 0.5; one of the wrong class never; no labels: NaN."""
     import numpy as np
