@@ -216,6 +216,11 @@ def main(argv=None):
     results = {seed: run_seed(seed, opt, root) for seed in opt.seeds}
     models = {name: label(name, cfg, kind) for name, cfg, kind in arms(opt)
               if all(name in results[s] for s in opt.seeds)}
+    if 'guide' not in models:  # every row is read against the guide's
+        lacking = [s for s in opt.seeds if 'guide' not in results[s]]
+        raise SystemExit(f"seeds.py: seed {', '.join(map(str, lacking))} has no finished guide in {root} or in "
+                         f"{RECORDS}; run it first: python benchmarks/seeds.py (the same arguments without --tabulate) "
+                         f"--seeds {' '.join(map(str, lacking))}")
     epochs = pipeline.schedule(opt.epochs, opt.guide_epochs, 'the others')
     lines = [f'# Seeds — {opt.data}, {epochs}, {opt.imgsz} px, batch {opt.batch}, '
              f'{datetime.date.today().isoformat()}', '',
