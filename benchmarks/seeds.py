@@ -34,6 +34,7 @@ per session and is tabulated from the records (--tabulate: runs/ where present, 
 import argparse
 import csv
 import datetime
+import functools
 import json
 import platform
 import sys
@@ -139,12 +140,19 @@ def run_seed(seed, opt, root):
     return recorded(opt.name, seed) if opt.tabulate else out
 
 
+@functools.cache
+def this_cpu():
+    """The CPU model this process runs on (read once: every arm of a run shares it)."""
+    cpuinfo = Path('/proc/cpuinfo')
+    model = next((line.split(':', 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                  if line.startswith('model name')), None) if cpuinfo.is_file() else None
+    return model or platform.processor() or platform.machine()
+
+
 def measured_on(metrics):
     """Where and when an arm was measured: training is bit-identical on one CPU model, not across models."""
-    cpu = next((line.split(':', 1)[1].strip() for line in Path('/proc/cpuinfo').read_text().splitlines()
-                if line.startswith('model name')), None) if Path('/proc/cpuinfo').is_file() else None
     date = datetime.date.fromtimestamp(Path(metrics).stat().st_mtime).isoformat()
-    return {'cpu': cpu or platform.processor() or platform.machine(), 'date': date}
+    return {'cpu': this_cpu(), 'date': date}
 
 
 def record_path(name, seed):
