@@ -189,16 +189,19 @@ def test_seeds_curve_summaries(load_benchmark):
     assert seeds.quarters([0.4]) == [0.4] * 4
 
 
-def test_seeds_dropout_arm_trains_on_the_guide_lams_with_its_own_hyp(load_benchmark, tmp_path):
-    """The dropout arm: the recipe's hyp (or the user's --hyp) with lam_dropout set; every other value kept."""
+@pytest.mark.parametrize('kind, values', [('dropout', {'lam_dropout': 0.5}), ('miss', {'lam_miss': 0.4}),
+                                          ('mixup', {'mixup': 0.5})])
+def test_seeds_hyp_arms_train_on_the_guide_lams_with_their_own_hyp(load_benchmark, tmp_path, kind, values):
+    """The dropout / miss / mixup arms: the recipe's hyp (or the user's --hyp) with their values set; every other
+    value kept; they read the guide's LAMs."""
     seeds = load_benchmark('seeds')
-    assert seeds.TRAINS_ON['dropout'] == 'guide'
+    assert seeds.TRAINS_ON[kind] == 'guide'
     for train_args, base in (([], 'hyp.lagnet.yaml'), (['--hyp', 'hyp.demo.yaml', '--cos-lr'], 'hyp.demo.yaml')):
-        hyp = seeds.with_hyp(train_args, seeds.HYP['dropout'], tmp_path / 'h.yaml')
+        hyp = seeds.with_hyp(train_args, seeds.HYP[kind], tmp_path / 'h.yaml')
         out = yaml.safe_load((tmp_path / 'h.yaml').read_text())
         assert hyp == str(tmp_path / 'h.yaml')
         stock = yaml.safe_load((ROOT / 'data' / 'hyps' / base).read_text())
-        assert out == {**stock, 'lam_dropout': 0.5}
+        assert out == {**stock, **values} and out != stock
 
 
 def test_seeds_arms(load_benchmark):
