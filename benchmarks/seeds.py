@@ -238,7 +238,7 @@ def main(argv=None):
              f'{datetime.date.today().isoformat()}', '',
              f'Seeds {opt.seeds}; test split; mean ± std (sample std) over seeds, in %. Last 3: mean validation '
              'mAP@0.5 of the last three epochs. Start: epochs until validation mAP@0.5 first reached 10 %. '
-             'Train args: `' + ' '.join(opt.train_args) + '`', '',
+             'Train args: `' + ' '.join(map(str, [*pipeline.RECIPE, *opt.train_args])) + '`', '',
              '| model | params | mAP@0.5 | mAP@0.5:0.95 | last 3 (val) | start (epochs) | per seed mAP@0.5 |',
              '|---|---|---|---|---|---|---|']
     for key, text in models.items():
