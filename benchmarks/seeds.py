@@ -28,9 +28,9 @@ runs/seeds/<data>-<guide>-<epochs>e/seed<N>/<cfg>-<lams>; finished stages are re
 from its last.pt), so arms can be added later
 (or trained by parallel invocations, one per seed, once the seeds' guides and LAMs exist: the blank LAMs, shared by
 all seeds, are made once) and the table rebuilt from all of them.
-Writes benchmarks/results/seeds-<name>-<date>.md, and each seed's measured arms to
-benchmarks/results/records/seeds-<name>-seed<N>.json (committed; each arm stamped with the CPU and date it was
-measured on). runs/ does not outlive a session's machine, so a study too long for one session runs one seed (or arm)
+Writes benchmarks/results/seeds-<name>-<date>.md (beside it, -2, -3, ..., once that file has a written reading),
+and each seed's measured arms to benchmarks/results/records/seeds-<name>-seed<N>.json (committed; each arm stamped
+with the CPU and date it was measured on). runs/ does not outlive a session's machine, so a study too long for one session runs one seed (or arm)
 per session and is tabulated from the records (--tabulate: runs/ where present, the records elsewhere).
 """
 import argparse
@@ -49,6 +49,7 @@ import variants
 from lagnet_modules.cli import pipeline
 from lagnet_modules.cli.common import input_channels
 from lagnet_modules.paths import find_file
+from yolov5.utils.general import increment_path
 
 LAMS = {'guide': ('guide LAMs', []),
         'gray': ('grey raw-map LAMs', ['--alpha', 0, '--beta', 1, '--colormap', 'gray']),
@@ -61,7 +62,8 @@ TRAINS_ON = {'dropout': 'guide', 'miss': 'guide', 'mixup': 'guide'}  # kinds tha
 # lam_miss 0.4: about the share of test boxes the 40-epoch yolov5s guide misses (its test recall 0.56-0.58, 3 seeds)
 # mixup 0.5: the paper turns Mixup on without a rate; the recipe's 0.1 is hyp.scratch-high's
 HYP = {'dropout': {'lam_dropout': 0.5}, 'miss': {'lam_miss': 0.4}, 'mixup': {'mixup': 0.5}}
-RECORDS = Path(__file__).parent / 'results' / 'records'
+RESULTS = Path(__file__).parent / 'results'
+RECORDS = RESULTS / 'records'
 
 
 def val_curve(run):
@@ -169,6 +171,13 @@ def recorded(name, seed):
     return json.loads(path.read_text())['arms'] if path.is_file() else {}
 
 
+def table_path(name):
+    """RESULTS/<name>-<date>.md, or the next free <name>-<date>-<N>.md where that file carries a hand-written
+    reading: adding an arm to a seed, or re-tabulating, must not erase the analysis of the runs before it."""
+    out = RESULTS / f'{name}-{datetime.date.today().isoformat()}.md'
+    return increment_path(out, sep='-') if out.is_file() and '\n## Reading' in out.read_text() else out
+
+
 def save_record(name, seed, arms):
     """Merge ``arms`` (measured in runs/ now) into the seed's record, replacing arms of the same name."""
     if arms:
@@ -265,7 +274,7 @@ def main(argv=None):
     lines += ['', f'Reproduce: `python benchmarks/seeds.py {command}`', '']
     one = f'-seed{opt.seeds[0]}' if len(opt.seeds) == 1 else ''  # a per-seed invocation never overwrites the study
     name = opt.out or f'seeds-{opt.name}{one}'
-    out = Path(__file__).parent / 'results' / f'{name}-{datetime.date.today().isoformat()}.md'
+    out = table_path(name)
     out.write_text('\n'.join(lines))
     (root / f'{out.stem}.json').write_text(json.dumps(results, indent=2))
     print('\n'.join(lines))

@@ -240,6 +240,19 @@ def test_seeds_records_join_sessions(load_benchmark, tmp_path, monkeypatch):
         'Seed 0: guide on A, 2026-12-03; lagnet-guide on B, 2026-12-04.']
 
 
+def test_seeds_table_keeps_a_written_reading(load_benchmark, tmp_path, monkeypatch):
+    """A table is rewritten in place until someone writes its reading; after that a re-run writes beside it."""
+    seeds = load_benchmark('seeds')
+    monkeypatch.setattr(seeds, 'RESULTS', tmp_path)
+    first = seeds.table_path('seeds-study-seed0')
+    assert first.parent == tmp_path and first.name.startswith('seeds-study-seed0-') and not first.exists()
+    first.write_text('# Seeds\n\n| table |\n')
+    assert seeds.table_path('seeds-study-seed0') == first  # a bare table: regenerated in place
+    first.write_text('# Seeds\n\n| table |\n\n## Reading\n\nWhy.\n')
+    beside = seeds.table_path('seeds-study-seed0')
+    assert beside == first.with_name(f'{first.stem}-2.md') and not beside.exists()
+
+
 def test_box_fit_scores_a_loose_box_at_a_loose_iou_only(load_benchmark):
     """A box at IoU 1/3 with its label counts at IoU 0.25, not 0.5; one of the wrong class never; no labels: NaN."""
     import numpy as np
