@@ -29,8 +29,8 @@ from its last.pt), so arms can be added later
 (or trained by parallel invocations, one per seed, once the seeds' guides and LAMs exist: the blank LAMs, shared by
 all seeds, are made once) and the table rebuilt from all of them.
 Writes benchmarks/results/seeds-<name>-<date>.md (beside it, -2, -3, ..., once that file has a written reading),
-and each seed's measured arms to benchmarks/results/records/seeds-<name>-seed<N>.json (committed; each arm stamped
-with the CPU and date it was measured on). runs/ does not outlive a session's machine, so a study too long for one
+and each seed's arms, as each is measured, to benchmarks/results/records/seeds-<name>-seed<N>.json (committed; each
+arm stamped with the CPU and date it was measured on). runs/ does not outlive a session's machine, so a study too long for one
 session runs one seed (or arm) per session and is tabulated from the records (--tabulate: runs/ where present, the
 records elsewhere).
 """
@@ -143,7 +143,7 @@ def run_seed(seed, opt, root):
                      'val_quarters': quarters(curve),
                      'classes': {c: v['mAP50'] for c, v in m['classes'].items()},
                      **measured_on(run_dir / 'val' / name / 'metrics.json')}
-    save_record(opt.name, seed, out)
+        save_record(opt.name, seed, {name: out[name]})  # now: a session may end in the next arm's training
     return recorded(opt.name, seed) if opt.tabulate else out
 
 

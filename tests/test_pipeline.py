@@ -240,6 +240,36 @@ def test_seeds_records_join_sessions(load_benchmark, tmp_path, monkeypatch):
         'Seed 0: guide on A, 2026-12-03; lagnet-guide on B, 2026-12-04.']
 
 
+def test_seeds_records_each_arm_when_it_is_measured(load_benchmark, tmp_path, monkeypatch):
+    """A session that ends while LAGNet trains keeps its guide's numbers: the record is written arm by arm."""
+    seeds = load_benchmark('seeds')
+    monkeypatch.setattr(seeds, 'RECORDS', tmp_path / 'records')
+    run_dir = tmp_path / 'runs' / 'seed0'
+
+    def train(run, name, cfg, opt, epochs):
+        if name != 'guide':
+            raise KeyboardInterrupt  # the session ends during the second arm's training
+        (run / name).mkdir(parents=True)
+        (run / name / 'results.csv').write_text('epoch, metrics/mAP_0.5\n0, 0.2\n1, 0.3\n')
+        return run / name / 'weights' / 'best.pt'
+
+    def validate(weights, name, opt, run):
+        (run / 'val' / name).mkdir(parents=True)
+        (run / 'val' / name / 'metrics.json').write_text('{}')
+        return {'all': {'mAP50': 0.3, 'mAP50-95': 0.1}, 'params': 1, 'classes': {}}
+
+    monkeypatch.setattr(seeds.pipeline, 'train', train)
+    monkeypatch.setattr(seeds.pipeline, 'validate', validate)
+    monkeypatch.setattr(seeds.pipeline, 'with_lams', lambda data, folder, out: str(out))
+    monkeypatch.setattr(seeds.pipeline, 'succeeded', lambda record: True)  # the LAMs exist
+    opt = argparse.Namespace(name='study', tabulate=False, guide_cfg='yolov5n.yaml', data='neu.yaml', epochs=2,
+                             guide_epochs=None, cfg=['dual-cspdarknet-lgb-scem-n.yaml'], lams=['guide'], train_args=[])
+    with pytest.raises(KeyboardInterrupt):
+        seeds.run_seed(0, opt, tmp_path / 'runs')
+    assert list(seeds.recorded('study', 0)) == ['guide'] and seeds.recorded('study', 0)['guide']['mAP50'] == 0.3
+    assert run_dir.is_dir()
+
+
 def test_seeds_table_keeps_a_written_reading(load_benchmark, tmp_path, monkeypatch):
     """A table is rewritten in place until someone writes its reading; after that a re-run writes beside it."""
     seeds = load_benchmark('seeds')
