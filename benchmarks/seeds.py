@@ -277,6 +277,7 @@ def main(argv=None):
     name = opt.out or f'seeds-{opt.name}{one}'
     out = table_path(name)
     out.write_text('\n'.join(lines))
+    root.mkdir(parents=True, exist_ok=True)  # a tabulation from the records alone, in a clone without runs/
     (root / f'{out.stem}.json').write_text(json.dumps(results, indent=2))
     print('\n'.join(lines))
 

@@ -268,6 +268,20 @@ def test_seeds_records_each_arm_when_it_is_measured(load_benchmark, tmp_path, mo
     assert list(seeds.recorded('study', 0)) == ['guide'] and seeds.recorded('study', 0)['guide']['mAP50'] == 0.3
 
 
+def test_seeds_tabulates_from_the_records_alone(load_benchmark, tmp_path, monkeypatch):
+    """A fresh clone has the committed records and no runs/: --tabulate still writes the table."""
+    seeds = load_benchmark('seeds')
+    monkeypatch.setattr(seeds, 'RECORDS', tmp_path / 'records')
+    monkeypatch.setattr(seeds, 'RESULTS', tmp_path)
+    monkeypatch.chdir(tmp_path)
+    arm = {'mAP50': 0.6, 'mAP50-95': 0.3, 'params': 7e6, 'last3_val_mAP50': 0.6, 'start_epochs': 9,
+           'val_quarters': [0.2, 0.4, 0.5, 0.6], 'classes': {'scratch': 0.7}, 'cpu': 'A', 'date': '2026-12-04'}
+    seeds.save_record('study', 0, {'guide': arm})
+    seeds.main(['--data', 'neu.yaml', '--seeds', '0', '--cfg', '--name', 'study', '--tabulate'])
+    table = next(tmp_path.glob('seeds-study-seed0-*.md')).read_text()
+    assert '| yolov5n (guide, RGB) | 7.00M | 60.0 ± 0.0 |' in table and '| scratch | 70.0 ± 0.0 |' in table
+
+
 def test_seeds_table_keeps_a_written_reading(load_benchmark, tmp_path, monkeypatch):
     """A table is rewritten in place until someone writes its reading; after that a re-run writes beside it."""
     seeds = load_benchmark('seeds')
