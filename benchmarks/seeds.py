@@ -30,9 +30,9 @@ from its last.pt), so arms can be added later
 all seeds, are made once) and the table rebuilt from all of them.
 Writes benchmarks/results/seeds-<name>-<date>.md (beside it, -2, -3, ..., once that file has a written reading),
 and each seed's arms, as each is measured, to benchmarks/results/records/seeds-<name>-seed<N>.json (committed; each
-arm stamped with the CPU and date it was measured on). runs/ does not outlive a session's machine, so a study too long for one
-session runs one seed (or arm) per session and is tabulated from the records (--tabulate: runs/ where present, the
-records elsewhere).
+arm stamped with the CPU and date it was measured on). runs/ does not outlive a session's machine, so a study too
+long for one session runs one seed (or arm) per session and is tabulated from the records (--tabulate: runs/ where
+present, the records elsewhere).
 """
 import argparse
 import csv
