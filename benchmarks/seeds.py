@@ -210,6 +210,17 @@ def label(name, cfg, kind):
     return f'{Path(cfg).stem}, {LAMS[kind][0]}' if kind else f'{Path(cfg).stem} (RGB only)'
 
 
+def training_command(argv, seeds):
+    """This invocation's arguments without --tabulate and for ``seeds`` only: the command that measures them."""
+    args = list(argv if argv is not None else sys.argv[1:])
+    if '--seeds' in args:
+        i = args.index('--seeds') + 1
+        while i < len(args) and args[i].isdigit():
+            del args[i]
+        args.remove('--seeds')
+    return ' '.join(['--seeds', *map(str, seeds), *(a for a in args if a != '--tabulate')])
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--data', default='synthetic.yaml')
@@ -241,8 +252,15 @@ def main(argv=None):
     if 'guide' not in models:  # every row is read against the guide's
         lacking = [s for s in opt.seeds if 'guide' not in results[s]]
         raise SystemExit(f"seeds.py: seed {', '.join(map(str, lacking))} has no finished guide in {root} or in "
-                         f"{RECORDS}; run it first: python benchmarks/seeds.py (the same arguments without --tabulate) "
-                         f"--seeds {' '.join(map(str, lacking))}")
+                         f"{RECORDS}; run it first: python benchmarks/seeds.py "
+                         f"{training_command(argv, lacking)}")
+    unfinished = {name: [s for s in opt.seeds if name not in results[s]] for name, _, _ in arms(opt)
+                  if name not in models}  # asked for, not measured on every seed yet: said, never dropped silently
+    left_out = [f"Not tabulated, not finished on seed {', '.join(map(str, lacking))}: {name}; it trains with "
+                f"`python benchmarks/seeds.py {training_command(argv, lacking)}`"
+                for name, lacking in unfinished.items()]
+    if left_out:
+        print(*left_out, sep='\n', file=sys.stderr)
     epochs = pipeline.schedule(opt.epochs, opt.guide_epochs, 'the others')
     lines = [f'# Seeds — {opt.data}, {epochs}, {opt.imgsz} px, batch {opt.batch}, '
              f'{datetime.date.today().isoformat()}', '',
@@ -270,7 +288,7 @@ def main(argv=None):
         lines.append(f'| {epoch} ({q}) | ' + ' | '.join(fmt([results[s][k]['val_quarters'][i] for s in opt.seeds])
                                                          for k in models) + ' |')
     lines += ['', 'Measured (a table may join sessions: runs/ and the committed records, see the module doc):',
-              *provenance(results, models)]
+              *provenance(results, models), *left_out]
     command = ' '.join(argv if argv is not None else sys.argv[1:])
     lines += ['', f'Reproduce: `python benchmarks/seeds.py {command}`', '']
     one = f'-seed{opt.seeds[0]}' if len(opt.seeds) == 1 else ''  # a per-seed invocation never overwrites the study

@@ -282,6 +282,27 @@ def test_seeds_tabulates_from_the_records_alone(load_benchmark, tmp_path, monkey
     assert '| yolov5n (guide, RGB) | 7.00M | 60.0 ± 0.0 |' in table and '| scratch | 70.0 ± 0.0 |' in table
 
 
+def test_seeds_tabulate_names_what_it_leaves_out(load_benchmark, tmp_path, monkeypatch, capsys):
+    """An arm still training on one seed is not averaged over the others, and not dropped silently: the table and
+    stderr name it with the command that measures it; a seed with no guide stops with that command."""
+    seeds = load_benchmark('seeds')
+    monkeypatch.setattr(seeds, 'RECORDS', tmp_path / 'records')
+    monkeypatch.setattr(seeds, 'RESULTS', tmp_path)
+    monkeypatch.chdir(tmp_path)
+    arm = {'mAP50': 0.6, 'mAP50-95': 0.3, 'params': 7e6, 'last3_val_mAP50': 0.6, 'start_epochs': 9,
+           'val_quarters': [0.2, 0.4, 0.5, 0.6], 'classes': {'scratch': 0.7}, 'cpu': 'A', 'date': '2026-12-04'}
+    seeds.save_record('study', 0, {'guide': arm, 'lagnet-n-guide': {**arm, 'mAP50': 0.65}})
+    seeds.save_record('study', 1, {'guide': arm})
+    args = ['--data', 'neu.yaml', '--seeds', '0', '1', '--cfg', 'lagnet-n.yaml', '--lams', 'guide', '--name', 'study']
+    seeds.main([*args, '--tabulate'])
+    said = ('Not tabulated, not finished on seed 1: lagnet-n-guide; it trains with `python benchmarks/seeds.py '
+            '--seeds 1 --data neu.yaml --cfg lagnet-n.yaml --lams guide --name study`')
+    table = next(tmp_path.glob('seeds-study-2*.md')).read_text()
+    assert said in capsys.readouterr().err and said in table and 'lagnet-n, ' not in table.split('Measured')[0]
+    with pytest.raises(SystemExit, match=r'seed 2 has no finished guide.*seeds.py --seeds 2 --data neu.yaml'):
+        seeds.main(['--seeds', '2', *args[:2], *args[5:], '--tabulate'])
+
+
 def test_seeds_table_keeps_a_written_reading(load_benchmark, tmp_path, monkeypatch):
     """A table is rewritten in place until someone writes its reading; after that a re-run writes beside it."""
     seeds = load_benchmark('seeds')
