@@ -268,15 +268,22 @@ def test_seeds_records_each_arm_when_it_is_measured(load_benchmark, tmp_path, mo
     assert list(seeds.recorded('study', 0)) == ['guide'] and seeds.recorded('study', 0)['guide']['mAP50'] == 0.3
 
 
-def test_seeds_tabulates_from_the_records_alone(load_benchmark, tmp_path, monkeypatch):
-    """A fresh clone has the committed records and no runs/: --tabulate still writes the table."""
-    seeds = load_benchmark('seeds')
+RECORDED_ARM = {'mAP50': 0.6, 'mAP50-95': 0.3, 'params': 7e6, 'last3_val_mAP50': 0.6, 'start_epochs': 9,
+                'val_quarters': [0.2, 0.4, 0.5, 0.6], 'classes': {'scratch': 0.7}, 'cpu': 'A', 'date': '2026-12-04'}
+
+
+def seeds_on_records(seeds, tmp_path, monkeypatch):
+    """seeds.py in a clone with no runs/: records and tables under tmp_path."""
     monkeypatch.setattr(seeds, 'RECORDS', tmp_path / 'records')
     monkeypatch.setattr(seeds, 'RESULTS', tmp_path)
     monkeypatch.chdir(tmp_path)
-    arm = {'mAP50': 0.6, 'mAP50-95': 0.3, 'params': 7e6, 'last3_val_mAP50': 0.6, 'start_epochs': 9,
-           'val_quarters': [0.2, 0.4, 0.5, 0.6], 'classes': {'scratch': 0.7}, 'cpu': 'A', 'date': '2026-12-04'}
-    seeds.save_record('study', 0, {'guide': arm})
+    return seeds
+
+
+def test_seeds_tabulates_from_the_records_alone(load_benchmark, tmp_path, monkeypatch):
+    """A fresh clone has the committed records and no runs/: --tabulate still writes the table."""
+    seeds = seeds_on_records(load_benchmark('seeds'), tmp_path, monkeypatch)
+    seeds.save_record('study', 0, {'guide': RECORDED_ARM})
     seeds.main(['--data', 'neu.yaml', '--seeds', '0', '--cfg', '--name', 'study', '--tabulate'])
     table = next(tmp_path.glob('seeds-study-seed0-*.md')).read_text()
     assert '| yolov5n (guide, RGB) | 7.00M | 60.0 ± 0.0 |' in table and '| scratch | 70.0 ± 0.0 |' in table
@@ -285,14 +292,9 @@ def test_seeds_tabulates_from_the_records_alone(load_benchmark, tmp_path, monkey
 def test_seeds_tabulate_names_what_it_leaves_out(load_benchmark, tmp_path, monkeypatch, capsys):
     """An arm still training on one seed is not averaged over the others, and not dropped silently: the table and
     stderr name it with the command that measures it; a seed with no guide stops with that command."""
-    seeds = load_benchmark('seeds')
-    monkeypatch.setattr(seeds, 'RECORDS', tmp_path / 'records')
-    monkeypatch.setattr(seeds, 'RESULTS', tmp_path)
-    monkeypatch.chdir(tmp_path)
-    arm = {'mAP50': 0.6, 'mAP50-95': 0.3, 'params': 7e6, 'last3_val_mAP50': 0.6, 'start_epochs': 9,
-           'val_quarters': [0.2, 0.4, 0.5, 0.6], 'classes': {'scratch': 0.7}, 'cpu': 'A', 'date': '2026-12-04'}
-    seeds.save_record('study', 0, {'guide': arm, 'lagnet-n-guide': {**arm, 'mAP50': 0.65}})
-    seeds.save_record('study', 1, {'guide': arm})
+    seeds = seeds_on_records(load_benchmark('seeds'), tmp_path, monkeypatch)
+    seeds.save_record('study', 0, {'guide': RECORDED_ARM, 'lagnet-n-guide': {**RECORDED_ARM, 'mAP50': 0.65}})
+    seeds.save_record('study', 1, {'guide': RECORDED_ARM})
     args = ['--data', 'neu.yaml', '--seeds', '0', '1', '--cfg', 'lagnet-n.yaml', '--lams', 'guide', '--name', 'study']
     seeds.main([*args, '--tabulate'])
     said = ('Not tabulated, not finished on seed 1: lagnet-n-guide; it trains with `python benchmarks/seeds.py '
