@@ -67,3 +67,21 @@ def test_train_names_the_command_that_makes_missing_images(tmp_path):
     with pytest.raises(UsageError, match='no training images at .*nowhere/images/train; make them first: '
                                          'python data/scripts/make_synthetic.py --out nowhere'):
         require_images(data)
+    (tmp_path / 'nowhere' / 'images' / 'train').mkdir(parents=True)
+    require_images(data, ('train', 'test'))  # a split the YAML leaves out is not asked for
+    with pytest.raises(UsageError, match='no val images at .*nowhere/images/val; make them first'):
+        require_images(data, ('train', 'val'))
+
+
+def test_gen_lam_names_the_command_that_makes_missing_images(tmp_path, capsys):
+    """gen_lam.py on a dataset not made yet: one line with the command, not stock's 'Dataset not found' traceback."""
+    from lagnet_modules.cli import gen_lam
+    data = tmp_path / 'd.yaml'
+    data.write_text('# make it: python data/scripts/make_synthetic.py --out nowhere\n'
+                    f"path: {tmp_path / 'nowhere'}\ntrain: images/train\nval: images/val\nnames: {{0: a}}\n")
+    with pytest.raises(SystemExit) as stop:
+        gen_lam.main(['--data', data, '--blank'])
+    assert 'Traceback' not in capsys.readouterr().err
+    assert stop.value.code == (f'gen_lam.py: {data}: no training images at {tmp_path}/nowhere/images/train; '
+                               'make them first: python data/scripts/make_synthetic.py --out nowhere')  # exit 1
+    assert not (tmp_path / 'nowhere').exists()

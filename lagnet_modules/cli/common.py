@@ -143,18 +143,21 @@ def data_yaml(data):
     return resolve_data_path(yaml.safe_load(find_file(data, 'data').read_text()) or {})
 
 
-def require_images(data):
-    """Stop with one line if the training images a data YAML names are not there (stock YOLOv5 raises 'Dataset not
-    found'), naming the command in the YAML's comments that makes them."""
+def require_images(data, splits=('train',)):
+    """Stop with one line if the images of ``splits`` a data YAML names are not there (stock YOLOv5 raises 'Dataset
+    not found'), naming the command in the YAML's comments that makes them. A split the YAML leaves out is skipped
+    for every split but train."""
     d = data_yaml(data)
     root = Path(d.get('path') or '')
-    for entry in d['train'] if isinstance(d.get('train'), list) else [d.get('train') or '']:
-        if not (root / entry).exists():
-            text = find_file(data, 'data').read_text()
-            made_by = next((line[line.index('python'):] for line in text.splitlines()
-                            if line.startswith('#') and 'python' in line), None)
-            raise UsageError(f'{data}: no training images at {root / entry}; '
-                             + (f'make them first: {made_by}' if made_by else 'make the dataset first'))
+    for split in splits:
+        entries = d.get(split) or ('' if split == 'train' else [])
+        for entry in entries if isinstance(entries, list) else [entries]:
+            if not (root / entry).exists():
+                text = find_file(data, 'data').read_text()
+                made_by = next((line[line.index('python'):] for line in text.splitlines()
+                                if line.startswith('#') and 'python' in line), None)
+                raise UsageError(f"{data}: no {'training' if split == 'train' else split} images at {root / entry}; "
+                                 + (f'make them first: {made_by}' if made_by else 'make the dataset first'))
 
 
 def require(argv, **hints):

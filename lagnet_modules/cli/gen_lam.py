@@ -45,6 +45,7 @@ def jobs_from_data(data, save_map):
     """([(image, LAM file, map file or None)], manifest files, number of classes) for every split of a data YAML."""
     from yolov5.utils.general import check_dataset
     data_file = find_file(data, 'data')
+    common.require_images(data, ('train', 'val', 'test'))
     d = check_dataset(str(data_file))
     images, scanned = dataset_images(d)
     if not images:

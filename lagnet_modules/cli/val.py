@@ -53,6 +53,8 @@ def run(argv):
     opt = common.stock_opt(stock.parse_opt, 'val.py', argv)
     weights = common.first_weights(opt)
     model, ckpt = common.checkpoint_model(weights) if common.is_checkpoint(weights) else (None, {})  # exported: RGB
+    if opt.task in ('train', 'val', 'test'):
+        common.require_images(opt.data, (opt.task,))
     data = common.data_yaml(opt.data)
     spec = PairSpec.of(model.yaml.get('ch', 3) if model is not None else 3, data)
     if spec.paired:
