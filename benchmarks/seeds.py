@@ -32,7 +32,8 @@ Writes benchmarks/results/seeds-<name>-<date>.md (beside it, -2, -3, ..., once t
 and each seed's arms, as each is measured, to benchmarks/results/records/seeds-<name>-seed<N>.json (committed; each
 arm stamped with the CPU and date it was measured on). runs/ does not outlive a session's machine, so a study too
 long for one session runs one seed (or arm) per session and is tabulated from the records (--tabulate: runs/ where
-present, the records elsewhere).
+present, the records elsewhere). A recorded guide is not trained again for arms that never read its maps (--lams
+blank, RGB-only --cfg): the blank-LAM twin of a seed can follow its guide in a later session.
 """
 import argparse
 import csv
@@ -108,7 +109,11 @@ def arms(opt):
 def run_seed(seed, opt, root):
     run_dir = root / f'seed{seed}'
     common = argparse.Namespace(**{**vars(opt), 'seed': seed})
-    guide = run_dir / 'guide' / 'weights' / 'best.pt' if opt.tabulate else pipeline.train(
+    # a guide measured in an earlier session is not trained again for arms that never read its maps
+    # (blank LAMs, RGB-only controls): runs/ does not outlive a session, its record does
+    guide_read = any(TRAINS_ON.get(k, k) not in (None, 'blank') for _, _, k in arms(opt))
+    reuse_guide = opt.tabulate or (not guide_read and 'guide' in recorded(opt.name, seed))
+    guide = run_dir / 'guide' / 'weights' / 'best.pt' if reuse_guide else pipeline.train(
         run_dir, 'guide', opt.guide_cfg, common, opt.guide_epochs or opt.epochs)
     data = {None: opt.data}
     for kind in set() if opt.tabulate else {TRAINS_ON.get(k, k) for _, _, k in arms(opt)} - {None}:
@@ -128,8 +133,9 @@ def run_seed(seed, opt, root):
                         log=made.with_suffix('.log'))
     out = {}
     for name, cfg, kind in arms(opt):
-        if opt.tabulate and not (run_dir / 'val' / name / 'metrics.json').is_file():
-            continue
+        if reuse_guide and not (run_dir / 'val' / name / 'metrics.json').is_file() and (
+                opt.tabulate or name == 'guide'):
+            continue  # its record holds it
         # tabulating: every stage is finished
         arm = argparse.Namespace(**{**vars(common), 'data': data.get(TRAINS_ON.get(kind, kind))})
         if kind in HYP and not opt.tabulate:
@@ -144,7 +150,7 @@ def run_seed(seed, opt, root):
                      'classes': {c: v['mAP50'] for c, v in m['classes'].items()},
                      **measured_on(run_dir / 'val' / name / 'metrics.json')}
         save_record(opt.name, seed, {name: out[name]})  # now: a session may end in the next arm's training
-    return recorded(opt.name, seed) if opt.tabulate else out
+    return recorded(opt.name, seed)
 
 
 @functools.cache
@@ -212,7 +218,7 @@ def label(name, cfg, kind):
 
 def training_command(argv, seeds):
     """This invocation's arguments without --tabulate and for ``seeds`` only: the command that measures them."""
-    args = list(argv if argv is not None else sys.argv[1:])
+    args = list(argv)
     if '--seeds' in args:
         i = args.index('--seeds') + 1
         while i < len(args) and args[i].isdigit():
@@ -241,6 +247,7 @@ def main(argv=None):
     ap.add_argument('--out', help='table name (default seeds-<name>, seeds-<name>-seed<N> for one seed)')
     ap.add_argument('--tabulate', action='store_true', help='train nothing: tabulate the arms finished on every seed')
     ap.add_argument('--train-args', nargs=argparse.REMAINDER, default=[])
+    argv = sys.argv[1:] if argv is None else list(map(str, argv))  # repeated in the table's commands
     opt = ap.parse_args(argv)
     opt.name = opt.name or f'{Path(opt.data).stem}-{Path(opt.guide_cfg).stem}-{opt.epochs}e'
     lagnet_modules.install()
@@ -289,8 +296,7 @@ def main(argv=None):
                                                          for k in models) + ' |')
     lines += ['', 'Measured (a table may join sessions: runs/ and the committed records, see the module doc):',
               *provenance(results, models), *left_out]
-    command = ' '.join(argv if argv is not None else sys.argv[1:])
-    lines += ['', f'Reproduce: `python benchmarks/seeds.py {command}`', '']
+    lines += ['', f"Reproduce: `python benchmarks/seeds.py {' '.join(argv)}`", '']
     one = f'-seed{opt.seeds[0]}' if len(opt.seeds) == 1 else ''  # a per-seed invocation never overwrites the study
     name = opt.out or f'seeds-{opt.name}{one}'
     out = table_path(name)

@@ -280,6 +280,40 @@ def seeds_on_records(seeds, tmp_path, monkeypatch):
     return seeds
 
 
+def test_seeds_reuses_a_recorded_guide_for_arms_that_never_read_its_maps(load_benchmark, tmp_path, monkeypatch):
+    """A later session (no runs/) adds the blank-LAM twin without training the guide again: its record serves;
+    an arm on the guide's LAMs still needs the guide's weights, so the guide trains."""
+    seeds = load_benchmark('seeds')
+    monkeypatch.setattr(seeds, 'RECORDS', tmp_path / 'records')
+    trained = []
+
+    def train(run, name, cfg, opt, epochs):
+        trained.append(name)
+        (run / name).mkdir(parents=True)
+        (run / name / 'results.csv').write_text('epoch, metrics/mAP_0.5\n0, 0.2\n1, 0.3\n')
+        return run / name / 'weights' / 'best.pt'
+
+    def validate(weights, name, opt, run):
+        (run / 'val' / name).mkdir(parents=True)
+        (run / 'val' / name / 'metrics.json').write_text('{}')
+        return {'all': {'mAP50': 0.5, 'mAP50-95': 0.2}, 'params': 1, 'classes': {}}
+
+    monkeypatch.setattr(seeds.pipeline, 'train', train)
+    monkeypatch.setattr(seeds.pipeline, 'validate', validate)
+    monkeypatch.setattr(seeds.pipeline, 'with_lams', lambda data, folder, out: str(out))
+    monkeypatch.setattr(seeds.pipeline, 'succeeded', lambda record: True)  # the LAMs exist
+    seeds.save_record('study', 0, {'guide': RECORDED_ARM})
+    opt = argparse.Namespace(name='study', tabulate=False, guide_cfg='yolov5n.yaml', data='neu.yaml', epochs=2,
+                             guide_epochs=None, cfg=['dual-cspdarknet-lgb-scem-n.yaml'], lams=['blank'], train_args=[])
+    out = seeds.run_seed(0, opt, tmp_path / 'runs')
+    assert trained == ['dual-cspdarknet-lgb-scem-n-blank']
+    assert out['guide'] == RECORDED_ARM and out['dual-cspdarknet-lgb-scem-n-blank']['mAP50'] == 0.5
+    seeds.run_seed(1, opt, tmp_path / 'runs')  # no record of seed 1's guide: it is measured
+    assert trained[1:] == ['guide', 'dual-cspdarknet-lgb-scem-n-blank']
+    seeds.run_seed(0, argparse.Namespace(**{**vars(opt), 'lams': ['guide']}), tmp_path / 'runs')
+    assert trained[3:] == ['guide', 'dual-cspdarknet-lgb-scem-n-guide']  # its maps need its weights
+
+
 def test_seeds_tabulates_from_the_records_alone(load_benchmark, tmp_path, monkeypatch):
     """A fresh clone has the committed records and no runs/: --tabulate still writes the table."""
     seeds = seeds_on_records(load_benchmark('seeds'), tmp_path, monkeypatch)
