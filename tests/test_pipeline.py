@@ -240,14 +240,21 @@ def test_seeds_records_join_sessions(load_benchmark, tmp_path, monkeypatch):
         'Seed 0: guide on A, 2026-12-03; lagnet-guide on B, 2026-12-04.']
 
 
-def test_seeds_records_each_arm_when_it_is_measured(load_benchmark, tmp_path, monkeypatch):
-    """A session that ends while LAGNet trains keeps its guide's numbers: the record is written arm by arm."""
-    seeds = load_benchmark('seeds')
+RECORDED_ARM = {'mAP50': 0.6, 'mAP50-95': 0.3, 'params': 7e6, 'last3_val_mAP50': 0.6, 'start_epochs': 9,
+                'val_quarters': [0.2, 0.4, 0.5, 0.6], 'classes': {'scratch': 0.7}, 'cpu': 'A', 'date': '2026-12-04'}
+
+
+def seeds_with_fake_stages(seeds, tmp_path, monkeypatch, ends_in=None):
+    """seeds.py with records under tmp_path, its LAMs made, and trainings and validations that take no time (every
+    arm scores 0.3); the session ends (KeyboardInterrupt) when the training named ``ends_in`` starts. Returns the
+    list the trainings append their names to."""
     monkeypatch.setattr(seeds, 'RECORDS', tmp_path / 'records')
+    trained = []
 
     def train(run, name, cfg, opt, epochs):
-        if name != 'guide':
-            raise KeyboardInterrupt  # the session ends during the second arm's training
+        if name == ends_in:
+            raise KeyboardInterrupt
+        trained.append(name)
         (run / name).mkdir(parents=True)
         (run / name / 'results.csv').write_text('epoch, metrics/mAP_0.5\n0, 0.2\n1, 0.3\n')
         return run / name / 'weights' / 'best.pt'
@@ -260,7 +267,14 @@ def test_seeds_records_each_arm_when_it_is_measured(load_benchmark, tmp_path, mo
     monkeypatch.setattr(seeds.pipeline, 'train', train)
     monkeypatch.setattr(seeds.pipeline, 'validate', validate)
     monkeypatch.setattr(seeds.pipeline, 'with_lams', lambda data, folder, out: str(out))
-    monkeypatch.setattr(seeds.pipeline, 'succeeded', lambda record: True)  # the LAMs exist
+    monkeypatch.setattr(seeds.pipeline, 'succeeded', lambda record: True)
+    return trained
+
+
+def test_seeds_records_each_arm_when_it_is_measured(load_benchmark, tmp_path, monkeypatch):
+    """A session that ends while LAGNet trains keeps its guide's numbers: the record is written arm by arm."""
+    seeds = load_benchmark('seeds')
+    seeds_with_fake_stages(seeds, tmp_path, monkeypatch, ends_in='dual-cspdarknet-lgb-scem-n-guide')
     opt = argparse.Namespace(name='study', tabulate=False, guide_cfg='yolov5n.yaml', data='neu.yaml', epochs=2,
                              guide_epochs=None, cfg=['dual-cspdarknet-lgb-scem-n.yaml'], lams=['guide'], train_args=[])
     with pytest.raises(KeyboardInterrupt):
@@ -268,8 +282,21 @@ def test_seeds_records_each_arm_when_it_is_measured(load_benchmark, tmp_path, mo
     assert list(seeds.recorded('study', 0)) == ['guide'] and seeds.recorded('study', 0)['guide']['mAP50'] == 0.3
 
 
-RECORDED_ARM = {'mAP50': 0.6, 'mAP50-95': 0.3, 'params': 7e6, 'last3_val_mAP50': 0.6, 'start_epochs': 9,
-                'val_quarters': [0.2, 0.4, 0.5, 0.6], 'classes': {'scratch': 0.7}, 'cpu': 'A', 'date': '2026-12-04'}
+def test_seeds_reuses_a_recorded_guide_for_arms_that_never_read_its_maps(load_benchmark, tmp_path, monkeypatch):
+    """A later session (no runs/) adds the blank-LAM twin without training the guide again: its record serves;
+    an arm on the guide's LAMs still needs the guide's weights, so the guide trains."""
+    seeds = load_benchmark('seeds')
+    trained = seeds_with_fake_stages(seeds, tmp_path, monkeypatch)
+    seeds.save_record('study', 0, {'guide': RECORDED_ARM})
+    opt = argparse.Namespace(name='study', tabulate=False, guide_cfg='yolov5n.yaml', data='neu.yaml', epochs=2,
+                             guide_epochs=None, cfg=['dual-cspdarknet-lgb-scem-n.yaml'], lams=['blank'], train_args=[])
+    out = seeds.run_seed(0, opt, tmp_path / 'runs')
+    assert trained == ['dual-cspdarknet-lgb-scem-n-blank']
+    assert out['guide'] == RECORDED_ARM and out['dual-cspdarknet-lgb-scem-n-blank']['mAP50'] == 0.3
+    seeds.run_seed(1, opt, tmp_path / 'runs')  # no record of seed 1's guide: it is measured
+    assert trained[1:] == ['guide', 'dual-cspdarknet-lgb-scem-n-blank']
+    seeds.run_seed(0, argparse.Namespace(**{**vars(opt), 'lams': ['guide']}), tmp_path / 'runs')
+    assert trained[3:] == ['guide', 'dual-cspdarknet-lgb-scem-n-guide']  # its maps need its weights
 
 
 def seeds_on_records(seeds, tmp_path, monkeypatch):
@@ -278,40 +305,6 @@ def seeds_on_records(seeds, tmp_path, monkeypatch):
     monkeypatch.setattr(seeds, 'RESULTS', tmp_path)
     monkeypatch.chdir(tmp_path)
     return seeds
-
-
-def test_seeds_reuses_a_recorded_guide_for_arms_that_never_read_its_maps(load_benchmark, tmp_path, monkeypatch):
-    """A later session (no runs/) adds the blank-LAM twin without training the guide again: its record serves;
-    an arm on the guide's LAMs still needs the guide's weights, so the guide trains."""
-    seeds = load_benchmark('seeds')
-    monkeypatch.setattr(seeds, 'RECORDS', tmp_path / 'records')
-    trained = []
-
-    def train(run, name, cfg, opt, epochs):
-        trained.append(name)
-        (run / name).mkdir(parents=True)
-        (run / name / 'results.csv').write_text('epoch, metrics/mAP_0.5\n0, 0.2\n1, 0.3\n')
-        return run / name / 'weights' / 'best.pt'
-
-    def validate(weights, name, opt, run):
-        (run / 'val' / name).mkdir(parents=True)
-        (run / 'val' / name / 'metrics.json').write_text('{}')
-        return {'all': {'mAP50': 0.5, 'mAP50-95': 0.2}, 'params': 1, 'classes': {}}
-
-    monkeypatch.setattr(seeds.pipeline, 'train', train)
-    monkeypatch.setattr(seeds.pipeline, 'validate', validate)
-    monkeypatch.setattr(seeds.pipeline, 'with_lams', lambda data, folder, out: str(out))
-    monkeypatch.setattr(seeds.pipeline, 'succeeded', lambda record: True)  # the LAMs exist
-    seeds.save_record('study', 0, {'guide': RECORDED_ARM})
-    opt = argparse.Namespace(name='study', tabulate=False, guide_cfg='yolov5n.yaml', data='neu.yaml', epochs=2,
-                             guide_epochs=None, cfg=['dual-cspdarknet-lgb-scem-n.yaml'], lams=['blank'], train_args=[])
-    out = seeds.run_seed(0, opt, tmp_path / 'runs')
-    assert trained == ['dual-cspdarknet-lgb-scem-n-blank']
-    assert out['guide'] == RECORDED_ARM and out['dual-cspdarknet-lgb-scem-n-blank']['mAP50'] == 0.5
-    seeds.run_seed(1, opt, tmp_path / 'runs')  # no record of seed 1's guide: it is measured
-    assert trained[1:] == ['guide', 'dual-cspdarknet-lgb-scem-n-blank']
-    seeds.run_seed(0, argparse.Namespace(**{**vars(opt), 'lams': ['guide']}), tmp_path / 'runs')
-    assert trained[3:] == ['guide', 'dual-cspdarknet-lgb-scem-n-guide']  # its maps need its weights
 
 
 def test_seeds_tabulates_from_the_records_alone(load_benchmark, tmp_path, monkeypatch):
