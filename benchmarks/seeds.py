@@ -32,8 +32,9 @@ Writes benchmarks/results/seeds-<name>-<date>.md (beside it, -2, -3, ..., once t
 and each seed's arms, as each is measured, to benchmarks/results/records/seeds-<name>-seed<N>.json (committed; each
 arm stamped with the CPU and date it was measured on). runs/ does not outlive a session's machine, so a study too
 long for one session runs one seed (or arm) per session and is tabulated from the records (--tabulate: runs/ where
-present, the records elsewhere). A recorded guide is not trained again for arms that never read its maps (--lams
-blank, RGB-only --cfg): the blank-LAM twin of a seed can follow its guide in a later session.
+present, the records elsewhere). Where runs/ lacks it, an arm in its seed's record is not trained again (delete it
+from the record to measure it anew), nor is a recorded guide for arms that never read its maps (--lams blank,
+RGB-only --cfg): the blank-LAM twin of a seed can follow its guide in a later session.
 """
 import argparse
 import csv
@@ -51,7 +52,6 @@ import variants
 from lagnet_modules.cli import pipeline
 from lagnet_modules.cli.common import input_channels
 from lagnet_modules.paths import find_file
-from yolov5.utils.general import increment_path
 
 LAMS = {'guide': ('guide LAMs', []),
         'gray': ('grey raw-map LAMs', ['--alpha', 0, '--beta', 1, '--colormap', 'gray']),
@@ -109,14 +109,16 @@ def arms(opt):
 def run_seed(seed, opt, root):
     run_dir = root / f'seed{seed}'
     common = argparse.Namespace(**{**vars(opt), 'seed': seed})
-    # a guide measured in an earlier session is not trained again for arms that never read its maps
-    # (blank LAMs, RGB-only controls): runs/ does not outlive a session, its record does
-    guide_read = any(TRAINS_ON.get(k, k) not in (None, 'blank') for _, _, k in arms(opt))
-    reuse_guide = opt.tabulate or (not guide_read and 'guide' in recorded(opt.name, seed))
+    # runs/ does not outlive a session, the record does: an arm recorded in an earlier session is not trained
+    # again, nor is the guide unless an arm still to train reads its maps (blank LAMs and RGB-only controls do not)
+    done = recorded(opt.name, seed)
+    todo = [] if opt.tabulate else [(n, c, k) for n, c, k in arms(opt) if n != 'guide' and n not in done]
+    guide_read = any(TRAINS_ON.get(k, k) not in (None, 'blank') for _, _, k in todo)
+    reuse_guide = opt.tabulate or (not guide_read and 'guide' in done)
     guide = run_dir / 'guide' / 'weights' / 'best.pt' if reuse_guide else pipeline.train(
         run_dir, 'guide', opt.guide_cfg, common, opt.guide_epochs or opt.epochs)
     data = {None: opt.data}
-    for kind in set() if opt.tabulate else {TRAINS_ON.get(k, k) for _, _, k in arms(opt)} - {None}:
+    for kind in {TRAINS_ON.get(k, k) for _, _, k in todo} - {None}:
         folder = f'lams-{opt.name}-blank' if kind == 'blank' else f'lams-{opt.name}-seed{seed}' + (
             '' if kind == 'guide' else f'-{kind}')  # blank LAMs do not depend on the guide: one folder for all seeds
         data[kind] = pipeline.with_lams(opt.data, folder, run_dir / f'{Path(opt.data).stem}-{kind}.yaml')
@@ -133,10 +135,9 @@ def run_seed(seed, opt, root):
                         log=made.with_suffix('.log'))
     out = {}
     for name, cfg, kind in arms(opt):
-        if reuse_guide and not (run_dir / 'val' / name / 'metrics.json').is_file() and (
-                opt.tabulate or name == 'guide'):
+        if not (run_dir / 'val' / name / 'metrics.json').is_file() and (
+                opt.tabulate or (name == 'guide' and reuse_guide) or (name != 'guide' and name in done)):
             continue  # its record holds it
-        # tabulating: every stage is finished
         arm = argparse.Namespace(**{**vars(common), 'data': data.get(TRAINS_ON.get(kind, kind))})
         if kind in HYP and not opt.tabulate:
             arm.train_args = [*opt.train_args, '--hyp', with_hyp(opt.train_args, HYP[kind],
@@ -181,8 +182,12 @@ def recorded(name, seed):
 def table_path(name):
     """RESULTS/<name>-<date>.md, or the next free <name>-<date>-<N>.md where that file carries a hand-written
     reading: adding an arm to a seed, or re-tabulating, must not erase the analysis of the runs before it."""
-    out = RESULTS / f'{name}-{datetime.date.today().isoformat()}.md'
-    return increment_path(out, sep='-') if out.is_file() and '\n## Reading' in out.read_text() else out
+    stem, n = f'{name}-{datetime.date.today().isoformat()}', 1
+    out = RESULTS / f'{stem}.md'
+    while out.is_file() and '\n## Reading' in out.read_text():  # a bare table of an earlier run: rewritten
+        n += 1
+        out = RESULTS / f'{stem}-{n}.md'
+    return out
 
 
 def save_record(name, seed, arms):

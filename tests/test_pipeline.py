@@ -284,7 +284,7 @@ def test_seeds_records_each_arm_when_it_is_measured(load_benchmark, tmp_path, mo
 
 def test_seeds_reuses_a_recorded_guide_for_arms_that_never_read_its_maps(load_benchmark, tmp_path, monkeypatch):
     """A later session (no runs/) adds the blank-LAM twin without training the guide again: its record serves;
-    an arm on the guide's LAMs still needs the guide's weights, so the guide trains."""
+    an arm on the guide's LAMs still needs the guide's weights, so the guide trains; a recorded arm never does."""
     seeds = load_benchmark('seeds')
     trained = seeds_with_fake_stages(seeds, tmp_path, monkeypatch)
     seeds.save_record('study', 0, {'guide': RECORDED_ARM})
@@ -295,8 +295,10 @@ def test_seeds_reuses_a_recorded_guide_for_arms_that_never_read_its_maps(load_be
     assert out['guide'] == RECORDED_ARM and out['dual-cspdarknet-lgb-scem-n-blank']['mAP50'] == 0.3
     seeds.run_seed(1, opt, tmp_path / 'runs')  # no record of seed 1's guide: it is measured
     assert trained[1:] == ['guide', 'dual-cspdarknet-lgb-scem-n-blank']
-    seeds.run_seed(0, argparse.Namespace(**{**vars(opt), 'lams': ['guide']}), tmp_path / 'runs')
+    both = argparse.Namespace(**{**vars(opt), 'lams': ['guide', 'blank']})
+    out = seeds.run_seed(0, both, tmp_path / 'next-session')  # runs/ gone, the blank arm recorded
     assert trained[3:] == ['guide', 'dual-cspdarknet-lgb-scem-n-guide']  # its maps need its weights
+    assert set(out) == {'guide', 'dual-cspdarknet-lgb-scem-n-guide', 'dual-cspdarknet-lgb-scem-n-blank'}
 
 
 def seeds_on_records(seeds, tmp_path, monkeypatch):
@@ -343,6 +345,8 @@ def test_seeds_table_keeps_a_written_reading(load_benchmark, tmp_path, monkeypat
     first.write_text('# Seeds\n\n| table |\n\n## Reading\n\nWhy.\n')
     beside = seeds.table_path('seeds-study-seed0')
     assert beside == first.with_name(f'{first.stem}-2.md') and not beside.exists()
+    beside.write_text('# Seeds\n\n| table |\n')
+    assert seeds.table_path('seeds-study-seed0') == beside  # bare until its reading is written: rewritten in place
 
 
 def test_box_fit_scores_a_loose_box_at_a_loose_iou_only(load_benchmark):
