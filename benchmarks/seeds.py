@@ -180,11 +180,11 @@ def recorded(name, seed):
 
 
 def table_path(name):
-    """RESULTS/<name>-<date>.md, or the next free <name>-<date>-<N>.md where that file carries a hand-written
-    reading: adding an arm to a seed, or re-tabulating, must not erase the analysis of the runs before it."""
+    """The first of RESULTS/<name>-<date>.md, <name>-<date>-2.md, ... that is absent or a bare table (no hand-written
+    reading): adding an arm to a seed, or re-tabulating, must not erase the analysis of the runs before it."""
     stem, n = f'{name}-{datetime.date.today().isoformat()}', 1
     out = RESULTS / f'{stem}.md'
-    while out.is_file() and '\n## Reading' in out.read_text():  # a bare table of an earlier run: rewritten
+    while out.is_file() and '\n## Reading' in out.read_text():
         n += 1
         out = RESULTS / f'{stem}-{n}.md'
     return out
