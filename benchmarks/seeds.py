@@ -136,7 +136,7 @@ def run_seed(seed, opt, root):
     out = {}
     for name, cfg, kind in arms(opt):
         if not (run_dir / 'val' / name / 'metrics.json').is_file() and (
-                opt.tabulate or (name == 'guide' and reuse_guide) or (name != 'guide' and name in done)):
+                reuse_guide if name == 'guide' else (name, cfg, kind) not in todo):
             continue  # its record holds it
         arm = argparse.Namespace(**{**vars(common), 'data': data.get(TRAINS_ON.get(kind, kind))})
         if kind in HYP and not opt.tabulate:
