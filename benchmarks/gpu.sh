@@ -22,6 +22,15 @@
 #   4. NEU-DET at 640 px (the paper's size): yolov5s guide -> LAMs -> lagnet-s and its blank twin, NEU_EPOCHS each,
 #      until the deadline; per-epoch curves and seconds per epoch come back even if it is cut (the paper's 500 epochs
 #      do not fit a 15-minute lease: this stage says how long they would take).
+#   With GPU_STUDY_NAME and GPU_STUDY_SEEDS set (a benchmarks/seeds.py study, GPU_STUDY its other arguments, no
+#   --train-args), stage 4 is instead that study, one seeds.py per seed in the background from stage 1 on, each seed's
+#   guide trained anew; every arm it has tested comes back as $OUT/study-seed<N>-<arm>.tar.gz (weights, curve, test
+#   metrics, the seed's record) to unpack in the repo root here, where seeds.py then trains only what is missing.
+#   E.g. the 80-epoch NEU-DET study of issue 11 (the guide, then LAGNet on its maps, per seed):
+#     GPU_STUDY_NAME=neu-yolov5s-80e-128px GPU_STUDY_SEEDS="1 2" GPU_STUDY="--data neu.yaml --epochs 80 --imgsz 128
+#     --batch 16 --workers 6 --guide-cfg yolov5s.yaml --cfg dual-cspdarknet-lgb-scem-n.yaml --lams guide" bash benchmarks/gpu.sh
+#   If they are still training when the call ends, call `bash benchmarks/gpu.sh collect` at once (same variables):
+#   it waits for them until its own deadline and brings back those finished.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 T0=$(date +%s)
@@ -32,12 +41,37 @@ NEU_EPOCHS=${NEU_EPOCHS:-$([ -n "$DRY" ] && echo 1 || echo 10)}
 if [ -n "$DRY" ]; then DEVICE=cpu; DEMO_EPOCHS=1; SPEED_ITERS=1; SPEED_IMGSZ=128; NEU_IMGSZ=64; else
   DEVICE=0; DEMO_EPOCHS=5; SPEED_ITERS=50; SPEED_IMGSZ=640; NEU_IMGSZ=640; fi
 LOGS=runs/gpu
-rm -rf "$LOGS" runs/pipeline/gpu-demo runs/pipeline/gpu-neu; mkdir -p "$OUT" "$LOGS"  # each call starts afresh
+STUDY_NAME=${GPU_STUDY_NAME:-}; STUDY_SEEDS=${GPU_STUDY_SEEDS:-}
+STUDY_RUNS=runs/seeds/$STUDY_NAME
+[ "${1:-}" = collect ] || rm -rf "$LOGS" runs/pipeline/gpu-demo runs/pipeline/gpu-neu  # each call starts afresh
+mkdir -p "$OUT" "$LOGS"
 SUMMARY="$OUT/summary.md"
-echo "# GPU check, $(date -u +%F) — benchmarks/gpu.sh${DRY:+ (GPU_DRY: CPU, toy budgets)}" > "$SUMMARY"
+echo "# GPU check, $(date -u +%F) — benchmarks/gpu.sh ${1:-}${DRY:+ (GPU_DRY: CPU, toy budgets)}" > "$SUMMARY"
 export PYTHONUNBUFFERED=1
+export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}  # the scripts under benchmarks/ and data/ import lagnet_modules: no pip -e there
 
 left() { echo $((BUDGET - ($(date +%s) - T0))); }
+# Waits for the study until the deadline, then packs each arm it has tested (seeds.py tests an arm once trained).
+collect() {
+  local s run metrics arm out
+  while [ "$(left)" -gt 20 ] && pgrep -f 'benchmarks/seeds.py' > /dev/null; do sleep 5; done
+  for s in $STUDY_SEEDS; do
+    run=$STUDY_RUNS/seed$s
+    for metrics in "$run"/val/*/metrics.json; do
+      [ -f "$metrics" ] || continue
+      arm=$(basename "$(dirname "$metrics")"); out=$OUT/study-seed$s-$arm.tar.gz
+      tar -czf "$out" "$run/$arm".{json,log} "$run/val/$arm"* "$run/$arm"/{weights/best.pt,results.csv,opt.yaml,hyp.yaml} \
+        "benchmarks/results/records/seeds-$STUDY_NAME-seed$s.json"
+      echo "- **study seed $s, $arm**: $(python3 -c "import json, sys; m, t = (json.load(open(f)) for f in sys.argv[1:])
+print(f\"test mAP@0.5 {m['all']['mAP50']:.3f}, trained in {t['seconds']:.0f} s\")" "$metrics" "$run/$arm.json"): $out" >> "$SUMMARY"
+    done
+    for arm in "$run"/*/results.csv; do
+      [ -f "$arm" ] && [ ! -f "$run/val/$(basename "$(dirname "$arm")")/metrics.json" ] || continue
+      echo "- **study seed $s, $(basename "$(dirname "$arm")")**: untested, $(($(wc -l < "$arm") - 1)) epochs done" >> "$SUMMARY"
+    done
+    { echo '```'; tail -n 4 "$LOGS/study-seed$s.log" 2>/dev/null; echo '```'; } >> "$SUMMARY"
+  done
+}
 # stage NAME CAP_S CMD...: runs CMD with a timeout of min(CAP_S, time left - 20 s), logs to runs/gpu/NAME.log
 stage() {
   local name=$1 cap=$2; shift 2
@@ -72,13 +106,26 @@ if [ -z "$DRY" ]; then
   export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
 fi
 [ "${1:-}" = install ] && exit 0
+[ "${1:-}" = collect ] && { collect; exit 0; }
 stage versions 60 bash -c 'nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null;
   python3 -W ignore -c "import sys, torch, torchvision, numpy, yolov5, lagnet_modules; print(sys.version.split()[0], torch.__version__,
   torchvision.__version__, numpy.__version__, torch.cuda.is_available())"' || exit 1
 sed 's/^/    /' "$LOGS/versions.log" >> "$SUMMARY"
 
+# 4 (study), started now: each seed's guide anew, in the background while the stages below share the device
+for s in $STUDY_SEEDS; do
+  python3 -c "import json, sys; p = sys.argv[1]; r = json.load(open(p)); r['arms'].pop('guide', None)
+json.dump(r, open(p, 'w'), indent=2)" "benchmarks/results/records/seeds-$STUDY_NAME-seed$s.json" 2>/dev/null
+  # (seeds.py re-measures an arm deleted from its record; this machine's copy of the record comes back)
+  setsid python3 benchmarks/seeds.py --seeds "$s" --name "$STUDY_NAME" --device "$DEVICE" ${GPU_STUDY:-} \
+    > "$LOGS/study-seed$s.log" 2>&1 &
+done
+[ -n "$STUDY_SEEDS" ] && echo "- **study**: seeds $STUDY_SEEDS of $STUDY_NAME training in the background" \
+  "(the stages below share the device and CPUs with them)" >> "$SUMMARY"
+
 # 2. correctness on CUDA, on the demo's data made afresh in its own folder (no carry; a `make demo` here is untouched)
-[ -d datasets/gpu-demo/images ] || python3 data/scripts/make_synthetic.py --out datasets/gpu-demo --contrast 24 > /dev/null
+[ -d datasets/gpu-demo/images ] || stage demo-data 60 python3 data/scripts/make_synthetic.py --out datasets/gpu-demo \
+  --contrast 24
 sed 's|^path: .*|path: datasets/gpu-demo|' data/demo.yaml > "$LOGS/gpu-demo.yaml"
 stage demo-pipeline 150 python3 pipeline.py --data "$LOGS/gpu-demo.yaml" --cfg lagnet-s.yaml --guide-cfg yolov5n.yaml \
   --epochs "$DEMO_EPOCHS" --imgsz 128 --batch 16 --device "$DEVICE" --blank --jobs 2 --name gpu-demo \
@@ -93,6 +140,7 @@ stage demo-export 60 python3 export.py --weights "$W" --include torchscript --im
 stage speed 150 python3 benchmarks/speed.py --device "$DEVICE" --imgsz "$SPEED_IMGSZ" --iters "$SPEED_ITERS" --batches 1 16 \
   --models yolov5s yolov5l lagnet-s lagnet-l --train-iters 0 --out "$LOGS/speed.md" && cat "$LOGS/speed.md" >> "$SUMMARY"
 
+[ -n "$STUDY_SEEDS" ] && { collect; exit 0; }
 # 4. NEU-DET at the paper's image size, as far as the deadline allows
 stage neu-pipeline 600 python3 pipeline.py --data neu.yaml --cfg lagnet-s.yaml --guide-cfg yolov5s.yaml \
   --epochs "$NEU_EPOCHS" --imgsz "$NEU_IMGSZ" --batch 16 --device "$DEVICE" --blank --jobs 2 --name gpu-neu \

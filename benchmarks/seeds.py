@@ -149,7 +149,7 @@ def run_seed(seed, opt, root):
                      'last3_val_mAP50': float(np.mean(curve[-3:])), 'start_epochs': first_epoch(curve),
                      'val_quarters': quarters(curve),
                      'classes': {c: v['mAP50'] for c, v in m['classes'].items()},
-                     **measured_on(run_dir / 'val' / name / 'metrics.json')}
+                     **measured_on(run_dir / 'val' / name / 'metrics.json', opt.device)}
         save_record(opt.name, seed, {name: out[name]})  # now: a session may end in the next arm's training
     return recorded(opt.name, seed)
 
@@ -163,10 +163,13 @@ def this_cpu():
     return model or platform.processor() or platform.machine()
 
 
-def measured_on(metrics):
-    """Where and when an arm was measured: training is bit-identical on one CPU model, not across models."""
+def measured_on(metrics, device=''):
+    """Where and when an arm was measured: training is bit-identical on one CPU model, not across models (nor
+    between a CPU and a GPU: ``device`` other than cpu adds the GPU that YOLOv5 picks for it)."""
+    import torch
     date = datetime.date.fromtimestamp(Path(metrics).stat().st_mtime).isoformat()
-    return {'cpu': this_cpu(), 'date': date}
+    gpu = device != 'cpu' and torch.cuda.is_available()
+    return {'cpu': this_cpu(), 'date': date, **({'gpu': torch.cuda.get_device_name()} if gpu else {})}
 
 
 def record_path(name, seed):
@@ -199,12 +202,14 @@ def save_record(name, seed, arms):
 
 
 def provenance(results, models):
-    """One line per seed: which CPU and date each of its tabulated arms was measured on."""
+    """One line per seed: which CPU (or GPU) and date each of its tabulated arms was measured on."""
     lines = []
     for seed, arms in results.items():
         where = {}
         for key in models:
-            where.setdefault((arms[key].get('cpu'), arms[key].get('date')), []).append(key)
+            arm = arms[key]
+            on = f"a {arm['gpu']} GPU (host {arm.get('cpu')})" if arm.get('gpu') else arm.get('cpu')
+            where.setdefault((on, arm.get('date')), []).append(key)
         lines.append(f'Seed {seed}: ' + '; '.join(f"{', '.join(keys)} on {cpu}, {date}"
                                                   for (cpu, date), keys in where.items()) + '.')
     return lines

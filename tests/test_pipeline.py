@@ -238,6 +238,10 @@ def test_seeds_records_join_sessions(load_benchmark, tmp_path, monkeypatch):
     assert seeds.run_seed(0, opt, tmp_path / 'runs') == {**first, **later}
     assert seeds.provenance({0: {**first, **later}}, ['guide', 'lagnet-guide']) == [
         'Seed 0: guide on A, 2026-12-03; lagnet-guide on B, 2026-12-04.']
+    on_gpu = {'guide': {**first['guide'], 'gpu': 'G'}, **later}  # a guide trained on a GPU, its LAGNet on a CPU
+    assert seeds.provenance({0: on_gpu}, ['guide', 'lagnet-guide']) == [
+        'Seed 0: guide on a G GPU (host A), 2026-12-03; lagnet-guide on B, 2026-12-04.']
+    assert 'gpu' not in seeds.measured_on(metrics, 'cpu')
 
 
 RECORDED_ARM = {'mAP50': 0.6, 'mAP50-95': 0.3, 'params': 7e6, 'last3_val_mAP50': 0.6, 'start_epochs': 9,
@@ -275,8 +279,9 @@ def test_seeds_records_each_arm_when_it_is_measured(load_benchmark, tmp_path, mo
     """A session that ends while LAGNet trains keeps its guide's numbers: the record is written arm by arm."""
     seeds = load_benchmark('seeds')
     seeds_with_fake_stages(seeds, tmp_path, monkeypatch, ends_in='dual-cspdarknet-lgb-scem-n-guide')
-    opt = argparse.Namespace(name='study', tabulate=False, guide_cfg='yolov5n.yaml', data='neu.yaml', epochs=2,
-                             guide_epochs=None, cfg=['dual-cspdarknet-lgb-scem-n.yaml'], lams=['guide'], train_args=[])
+    opt = argparse.Namespace(name='study', tabulate=False, device='', guide_cfg='yolov5n.yaml', data='neu.yaml',
+                             epochs=2, guide_epochs=None, cfg=['dual-cspdarknet-lgb-scem-n.yaml'], lams=['guide'],
+                             train_args=[])
     with pytest.raises(KeyboardInterrupt):
         seeds.run_seed(0, opt, tmp_path / 'runs')
     assert list(seeds.recorded('study', 0)) == ['guide'] and seeds.recorded('study', 0)['guide']['mAP50'] == 0.3
@@ -288,8 +293,9 @@ def test_seeds_reuses_a_recorded_guide_for_arms_that_never_read_its_maps(load_be
     seeds = load_benchmark('seeds')
     trained = seeds_with_fake_stages(seeds, tmp_path, monkeypatch)
     seeds.save_record('study', 0, {'guide': RECORDED_ARM})
-    opt = argparse.Namespace(name='study', tabulate=False, guide_cfg='yolov5n.yaml', data='neu.yaml', epochs=2,
-                             guide_epochs=None, cfg=['dual-cspdarknet-lgb-scem-n.yaml'], lams=['blank'], train_args=[])
+    opt = argparse.Namespace(name='study', tabulate=False, device='', guide_cfg='yolov5n.yaml', data='neu.yaml',
+                             epochs=2, guide_epochs=None, cfg=['dual-cspdarknet-lgb-scem-n.yaml'], lams=['blank'],
+                             train_args=[])
     out = seeds.run_seed(0, opt, tmp_path / 'runs')
     assert trained == ['dual-cspdarknet-lgb-scem-n-blank']
     assert out['guide'] == RECORDED_ARM and out['dual-cspdarknet-lgb-scem-n-blank']['mAP50'] == 0.3
