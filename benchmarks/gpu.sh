@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# The project's first GPU check (issue 11), sized for ONE call of the device tool: a command runs at most 10 minutes
-# and a session gets 15 minutes of device time, machine start included, so there is no second try.
+# The project's GPU check (issue 11), sized for one lease of the device tool: a command runs at most 10 minutes and a
+# session gets 15 minutes of device time, machine start included. First run: 2026-12-04 (README, "On a GPU").
 #
 # Prepare here, once (the device machine has no network and receives only the checkout plus `carry`):
 #   ../shared/gpu/fetch-wheels.sh .whl        # 37 MB of wheels its Python 3.12 / torch 2.11 image lacks (.whl is ignored)
+#   pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp --abi cp312 \
+#     --platform manylinux2014_x86_64 -d .whl pillow-avif-plugin   # roboflow, fetched above, imports it (7.5 MB)
 #   python data/scripts/prepare_neu.py --src ../shared/datasets/NEU-DET --out datasets/neu
 #   GPU_DRY=1 bash benchmarks/gpu.sh          # the same stages on this CPU at toy budgets (6-10 min): catches typos
-# Then one device call (63.2 MiB travels, just under the 64 MiB limit; the labels' .cache files stay behind):
+# Then two calls back to back (wheels and data together pass the 64 MiB a call; the install stays while the machine
+# is warm, 30 s; the labels' .cache files stay behind):
+#   run(command="bash benchmarks/gpu.sh install", carry=[".whl"])
 #   run(command="bash benchmarks/gpu.sh", timeout_s=600,
-#       carry=[".whl", "datasets/neu/images", "datasets/neu/labels/train", "datasets/neu/labels/test"])
-# If the tool finds that too large, two calls back to back (the install stays while the machine is warm, 30 s):
-#   run(command="bash benchmarks/gpu.sh install", carry=[".whl"]), then the call above without ".whl".
+#       carry=["datasets/neu/images", "datasets/neu/labels/train", "datasets/neu/labels/test"])
 # What comes back: $OUT/summary.md (each stage's verdict and tables) and $OUT/logs.tar.gz (every log, results.csv).
 #
 # Stages, each time-boxed against one deadline so that a slow or failing stage still leaves the others' results:
@@ -26,11 +28,14 @@
 #   --train-args), stage 4 is instead that study, one seeds.py per seed in the background from stage 1 on, each seed's
 #   guide trained anew; every arm it has tested comes back as $OUT/study-seed<N>-<arm>.tar.gz (weights, curve, test
 #   metrics, the seed's record) to unpack in the repo root here, where seeds.py then trains only what is missing.
-#   E.g. the 80-epoch NEU-DET study of issue 11 (the guide, then LAGNet on its maps, per seed):
+#   E.g. as tried for the 80-epoch NEU-DET study of issue 11 (the guide, then LAGNet on its maps; see its price below):
 #     GPU_STUDY_NAME=neu-yolov5s-80e-128px GPU_STUDY_SEEDS="1 2" GPU_STUDY="--data neu.yaml --epochs 80 --imgsz 128
 #     --batch 16 --workers 6 --guide-cfg yolov5s.yaml --cfg dual-cspdarknet-lgb-scem-n.yaml --lams guide" bash benchmarks/gpu.sh
 #   If they are still training when the call ends, call `bash benchmarks/gpu.sh collect` at once (same variables):
 #   it waits for them until its own deadline and brings back those finished.
+#   Priced on the H200 (2026-12-04): the yolov5s guides of that study took about 12 s an epoch there (data loading and
+#   per-epoch validation on the CPUs, two in parallel beside stages 2-3): an 80-epoch seed needs about 35 minutes,
+#   more than a lease; a study sized to the lease (fewer epochs, or the guides alone) fits.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 T0=$(date +%s)

@@ -64,9 +64,9 @@ class GuidedLAGNet(nn.Module):
         return self
 
     def location_map(self, x):
-        """Eq. 1 on ``x``: (B, H, W) in [0, 255]."""
+        """Eq. 1 on ``x`` (in the guide's precision): (B, H, W) float32 in [0, 255]."""
         size = x.shape[2:]
-        maps = [nn.functional.interpolate(o.sigmoid().amax(1, keepdim=True) * 255, size=size, mode='bilinear',
+        maps = [nn.functional.interpolate(o.float().sigmoid().amax(1, keepdim=True) * 255, size=size, mode='bilinear',
                                           align_corners=False) for o in self.guide(x)]
         return torch.cat(maps, 1).amax(1)
 
@@ -84,8 +84,8 @@ class GuidedLAGNet(nn.Module):
     def lam(self, x):
         """The LAM image (B, 3, H, W) in [0, 1], as gen_lam.py writes it (uint8 steps) and the loader pads it."""
         with torch.no_grad():
-            x = x.float()
             index = self.location_map(x).clamp(0, 255).round().long()
+            x = x.float()  # the blend rounds like gen_lam.py's, in whatever precision the networks run (export --half)
             heat = self.table[index].permute(0, 3, 1, 2)  # (B, 3, H, W), RGB in [0, 255]
             lam = (self.alpha * 255 * x + self.beta * heat).round().clamp(0, 255) / 255
             lam = torch.where(self.letterbox_padding(x), x, lam)

@@ -219,6 +219,35 @@ def test_guided_lam_is_gen_lams_lam(world):
         assert torch.equal(guided.lam(x[:, :3])[0][:, pad], x[0, 3:][:, pad])
 
 
+def test_guided_model_runs_in_half_precision(world, lagnet):
+    """export.py --half, and val.py / detect.py --half, run the guided model in FP16 (on the GPU machine the
+    TorchScript export failed: the guide was handed a float32 image); its LAM stays gen_lam.py's within a step."""
+    import torch
+
+    from lagnet_modules.cli.common import checkpoint_model
+    from lagnet_modules.guided import GuidedLAGNet
+    guided = GuidedLAGNet(checkpoint_model(world['guide'])[0], checkpoint_model(lagnet['best'])[0].float()).eval()
+    x = torch.rand(2, 3, int(IMG), int(IMG))
+    lam = guided.lam(x)
+    guided.half()
+    y = guided(x.half())[0]
+    assert y.dtype == torch.float16 and torch.isfinite(y).all()
+    assert (guided.lam(x.half()) - lam).abs().mean() < 0.5 / 255
+
+
+def test_a_failed_export_is_an_error(lagnet, tmp_path, monkeypatch):
+    """Stock export logs "export failure" and returns normally: on the GPU machine export.py --half exited 0 with
+    nothing written."""
+    import yolov5.export
+
+    from lagnet_modules.cli import export
+    monkeypatch.setattr(yolov5.export, 'export_torchscript', lambda *args, **kwargs: (None, None))  # stock's failure
+    weights = tmp_path / 'lag.pt'
+    shutil.copy(lagnet['best'], weights)
+    with pytest.raises(SystemExit, match=r'lag-guided.pt: torchscript export failed; the "export failure" line'):
+        export.main(['--weights', weights, '--include', 'torchscript', '--imgsz', IMG])
+
+
 def test_export_onnx_runs_through_stock_val_and_detect_without_lams(world, lagnet, tmp_path):
     import onnx
     import onnxruntime

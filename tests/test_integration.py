@@ -83,6 +83,19 @@ def test_validation_nms_does_not_depend_on_the_clock(monkeypatch):
     assert general.time is Jumping  # the clock is back once NMS returns
 
 
+def test_weights_are_never_looked_up_on_the_hugging_face_hub(monkeypatch):
+    """Stock asks the Hub about every weights path; huggingface_hub 1.x (the GPU machine's) has no utils._errors, so
+    stock's lookup crashed every training there before it started."""
+    import yolov5.models.common
+    import yolov5.train
+    import yolov5.utils.downloads
+    monkeypatch.setitem(sys.modules, 'huggingface_hub.utils._errors', None)  # as in huggingface_hub 1.x
+    with pytest.raises(ImportError):
+        compat.original('yolov5.train', 'attempt_download_from_hub')('')
+    for module in (yolov5.train, yolov5.models.common, yolov5.utils.downloads):
+        assert module.attempt_download_from_hub('ultralytics/yolov5s') is None
+
+
 def test_other_yolov5_version_is_refused(monkeypatch):
     compat.uninstall()
     monkeypatch.setattr(yolov5, '__version__', '7.0.13')

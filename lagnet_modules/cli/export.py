@@ -11,6 +11,7 @@ manifest's alpha, beta and colour map. The guided model is also saved as <weight
 detect.py load the same way. RGB checkpoints export exactly as stock YOLOv5 exports them.
 """
 import argparse
+import sys
 from pathlib import Path
 
 import torch
@@ -62,8 +63,15 @@ def run(argv):
             weights = guided_checkpoint(weights, model, ckpt, extra.guide)
         elif extra.guide:
             raise common.UsageError(f'{weights} is an RGB YOLOv5 model; --guide is for LAGNet checkpoints')
-        files += [single_file(f) if str(f).endswith('.onnx') else f
-                  for f in stock.run(**{**vars(opt), 'weights': str(weights)}) if f]
+        made = stock.run(**{**vars(opt), 'weights': str(weights)})
+        asked = {fmt.lower() for fmts in opt.include for fmt in fmts.split(',')}
+        formats = stock.export_formats()
+        failed = [fmt for fmt, suffix in zip(formats['Argument'], formats['Suffix'])
+                  if fmt in asked and not any(str(f).rstrip('/\\').endswith(suffix) for f in made)]
+        if failed:  # stock logs "export failure" and returns the files it did write, as if nothing had failed
+            sys.exit(f'export.py: {weights}: {", ".join(failed)} export failed; the "export failure" line above '
+                     'says why')
+        files += [single_file(f) if str(f).endswith('.onnx') else f for f in made]
     return files
 
 

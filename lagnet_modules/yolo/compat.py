@@ -140,6 +140,11 @@ def non_max_suppression(*args, **kwargs):
         return importlib.import_module('yolov5.utils.general').non_max_suppression(*args, **kwargs)
 
 
+def attempt_download_from_hub(repo_id, hf_token=None, revision=None):
+    """No Hugging Face Hub lookup: weights are local files (None tells stock to read ``repo_id`` as a path)."""
+    return None
+
+
 def patches():
     """The permanent patches, applied by :func:`install`. Each row: target, attribute, replacement, reason."""
     from . import plots
@@ -171,6 +176,13 @@ def patches():
               'how busy the machine is'),
         Patch('yolov5.utils.loggers', 'log_tensorboard_graph', plots.log_tensorboard_graph, 'trace with the '
               "model's own input channels"),
+        Patch('yolov5.train', 'attempt_download_from_hub', attempt_download_from_hub, 'stock asks the Hugging Face '
+              "Hub about every --weights ('' too): a network call, and a crash on huggingface_hub 1.x (no "
+              'utils._errors), as on the GPU machine'),
+        Patch('yolov5.models.common', 'attempt_download_from_hub', attempt_download_from_hub, 'same, for every '
+              'checkpoint val.py and detect.py load'),
+        Patch('yolov5.utils.downloads', 'attempt_download_from_hub', attempt_download_from_hub, 'same, '
+              'in attempt_download'),
     ]
 
 
