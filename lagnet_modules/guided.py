@@ -85,7 +85,7 @@ class GuidedLAGNet(nn.Module):
         """The LAM image (B, 3, H, W) in [0, 1], as gen_lam.py writes it (uint8 steps) and the loader pads it."""
         with torch.no_grad():
             index = self.location_map(x).clamp(0, 255).round().long()
-            x = x.float()  # the blend rounds like gen_lam.py's, in whatever precision the networks run (export --half)
+            x = x.float()  # the guide ran in the model's precision (export --half); the blend is gen_lam.py's, float32
             heat = self.table[index].permute(0, 3, 1, 2)  # (B, 3, H, W), RGB in [0, 255]
             lam = (self.alpha * 255 * x + self.beta * heat).round().clamp(0, 255) / 255
             lam = torch.where(self.letterbox_padding(x), x, lam)
