@@ -25,12 +25,13 @@
 #      until the deadline; per-epoch curves and seconds per epoch come back even if it is cut (the paper's 500 epochs
 #      do not fit a 15-minute lease: this stage says how long they would take).
 #   With GPU_STUDY_NAME and GPU_STUDY_SEEDS set (a benchmarks/seeds.py study, GPU_STUDY its other arguments, no
-#   --train-args), stage 4 is instead that study, one seeds.py per seed in the background from stage 1 on, each seed's
-#   guide trained anew; every arm it has tested comes back as $OUT/study-seed<N>-<arm>.tar.gz (weights, curve, test
+#   --train-args), stage 4 is instead that study, one seeds.py per seed in the background from stage 1 on (a seed's
+#   guide is trained anew if an arm still to train reads its maps: runs/ does not travel); every arm it has tested comes back as $OUT/study-seed<N>-<arm>.tar.gz (weights, curve, test
 #   metrics, the seed's record) to unpack in the repo root here, where seeds.py then trains only what is missing.
 #   E.g. as tried for the 80-epoch NEU-DET study of issue 11 (the guide, then LAGNet on its maps; see its price below):
 #     GPU_STUDY_NAME=neu-yolov5s-80e-128px GPU_STUDY_SEEDS="1 2" GPU_STUDY="--data neu.yaml --epochs 80 --imgsz 128
 #     --batch 16 --workers 6 --guide-cfg yolov5s.yaml --cfg dual-cspdarknet-lgb-scem-n.yaml --lams guide" bash benchmarks/gpu.sh
+#   GPU_SKIP="speed ..." skips the stages named (e.g. a study that wants the device to itself).
 #   If they are still training when the call ends, call `bash benchmarks/gpu.sh collect` at once (same variables):
 #   it waits for them until its own deadline and brings back those finished.
 #   Priced on the H200 (2026-12-04): the yolov5s guides of that study took about 12 s an epoch there (data loading and
@@ -80,6 +81,7 @@ print(f\"test mAP@0.5 {m['all']['mAP50']:.3f}, trained in {t['seconds']:.0f} s\"
 # stage NAME CAP_S CMD...: runs CMD with a timeout of min(CAP_S, time left - 20 s), logs to runs/gpu/NAME.log
 stage() {
   local name=$1 cap=$2; shift 2
+  case " ${GPU_SKIP:-} " in *" $name "*) echo "- **$name**: skipped (GPU_SKIP)" >> "$SUMMARY"; return 1;; esac
   [ -n "$DRY" ] && cap=$((cap * 6))  # on the CPU even toy budgets take minutes
   local t=$(( $(left) - 20 )); [ "$t" -gt "$cap" ] && t=$cap
   if [ "$t" -lt 30 ]; then echo "- **$name**: skipped, $(left) s left" >> "$SUMMARY"; return 1; fi
@@ -117,11 +119,10 @@ stage versions 60 bash -c 'nvidia-smi --query-gpu=name,memory.total,driver_versi
   torchvision.__version__, numpy.__version__, torch.cuda.is_available())"' || exit 1
 sed 's/^/    /' "$LOGS/versions.log" >> "$SUMMARY"
 
-# 4 (study), started now: each seed's guide anew, in the background while the stages below share the device
+# 4 (study), started now, in the background while the stages below share the device
+# (seeds.py trains a seed's guide anew only when an arm still to train reads its maps: a blank-LAM twin needs no guide;
+# the record's copy that comes back holds this machine's arms beside the ones it arrived with)
 for s in $STUDY_SEEDS; do
-  python3 -c "import json, sys; p = sys.argv[1]; r = json.load(open(p)); r['arms'].pop('guide', None)
-json.dump(r, open(p, 'w'), indent=2)" "benchmarks/results/records/seeds-$STUDY_NAME-seed$s.json" 2>/dev/null
-  # (seeds.py re-measures an arm deleted from its record; this machine's copy of the record comes back)
   setsid python3 benchmarks/seeds.py --seeds "$s" --name "$STUDY_NAME" --device "$DEVICE" ${GPU_STUDY:-} \
     > "$LOGS/study-seed$s.log" 2>&1 &
 done
