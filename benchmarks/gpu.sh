@@ -33,10 +33,12 @@
 #     --batch 16 --workers 6 --guide-cfg yolov5s.yaml --cfg dual-cspdarknet-lgb-scem-n.yaml --lams guide" bash benchmarks/gpu.sh
 #   GPU_SKIP="speed ..." skips the stages named (e.g. a study that wants the device to itself).
 #   If they are still training when the call ends, call `bash benchmarks/gpu.sh collect` at once (same variables):
-#   it waits for them until its own deadline and brings back those finished.
+#   it waits for them until its own deadline (GPU_BUDGET_S, to fit what is left of the lease), brings back those
+#   finished, and stops the others and brings back their last.pt (in 15 MiB parts) to resume on this CPU.
 #   Priced on the H200 (2026-12-04): the yolov5s guides of that study took about 12 s an epoch there (data loading and
 #   per-epoch validation on the CPUs, two in parallel beside stages 2-3): an 80-epoch seed needs about 35 minutes,
-#   more than a lease; a study sized to the lease (fewer epochs, or the guides alone) fits.
+#   more than a lease; a study sized to the lease (fewer epochs, or the guides alone) fits. Alone (seed 2's blank-LAM
+#   twin, --workers 8, GPU_SKIP=speed, second lease) it was no faster: 12.6 s an epoch, epoch 35 of 80 by the deadline.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 T0=$(date +%s)
@@ -57,10 +59,17 @@ export PYTHONUNBUFFERED=1
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}  # the scripts under benchmarks/ and data/ import lagnet_modules: no pip -e there
 
 left() { echo $((BUDGET - ($(date +%s) - T0))); }
+# The study's seeds.py processes, each the leader of its own process group (setsid; train.py runs inside it).
+study_running() { local p; for p in $(cat "$LOGS/study.pids" 2>/dev/null); do kill -0 "$p" 2> /dev/null && return 0; done; return 1; }
 # Waits for the study until the deadline, then packs each arm it has tested (seeds.py tests an arm once trained).
+# `collect stop` (the follow-up call) then stops the study and packs each arm still training too: its last.pt
+# resumes here (seeds.py resumes an interrupted training); without it the study trains on for the next call.
 collect() {
-  local s run metrics arm out
-  while [ "$(left)" -gt 20 ] && pgrep -f 'benchmarks/seeds.py' > /dev/null; do sleep 5; done
+  local s run metrics arm out p
+  while [ "$(left)" -gt 20 ] && study_running; do sleep 5; done
+  if [ "${1:-}" = stop ]; then
+    for p in $(cat "$LOGS/study.pids" 2>/dev/null); do kill -- -"$p" 2> /dev/null; done; sleep 2
+  fi
   for s in $STUDY_SEEDS; do
     run=$STUDY_RUNS/seed$s
     for metrics in "$run"/val/*/metrics.json; do
@@ -71,9 +80,20 @@ collect() {
       echo "- **study seed $s, $arm**: $(python3 -c "import json, sys; m, t = (json.load(open(f)) for f in sys.argv[1:])
 print(f\"test mAP@0.5 {m['all']['mAP50']:.3f}, trained in {t['seconds']:.0f} s\")" "$metrics" "$run/$arm.json"): $out" >> "$SUMMARY"
     done
-    for arm in "$run"/*/results.csv; do
-      [ -f "$arm" ] && [ ! -f "$run/val/$(basename "$(dirname "$arm")")/metrics.json" ] || continue
-      echo "- **study seed $s, $(basename "$(dirname "$arm")")**: untested, $(($(wc -l < "$arm") - 1)) epochs done" >> "$SUMMARY"
+    for arm in "$run"/*/weights/last.pt; do
+      arm=$(basename "$(dirname "$(dirname "$arm")")")
+      [ -f "$run/$arm/weights/last.pt" ] && [ ! -f "$run/val/$arm/metrics.json" ] || continue
+      if study_running; then
+        echo "- **study seed $s, $arm**: untested, $(($(wc -l < "$run/$arm/results.csv") - 1)) epochs done, training on" \
+          "(\`bash benchmarks/gpu.sh collect\` at once, same variables, brings it back)" >> "$SUMMARY"; continue
+      fi
+      # device '' (stock's default) picks whatever the resuming machine has; the parts keep each file under 16 MiB
+      sed -i "s/^device: .*/device: ''/" "$run/$arm/opt.yaml"
+      out=$OUT/study-seed$s-$arm-partial.tar.gz.part-
+      tar -czf - "$run/$arm.log" "$run/$arm"/{weights/last.pt,results.csv,opt.yaml,hyp.yaml} \
+        $(ls "$run/$arm.json" "$run/$arm/weights/best.pt" 2> /dev/null) | split -b 15M - "$out"  # (finished, untested)
+      echo "- **study seed $s, $arm**: untested, $(($(wc -l < "$run/$arm/results.csv") - 1)) epochs done; to resume it" \
+        "here: \`cat $(basename "$out")* | tar -xzf -\` in the repo root, then the same seeds.py command" >> "$SUMMARY"
     done
     { echo '```'; tail -n 4 "$LOGS/study-seed$s.log" 2>/dev/null; echo '```'; } >> "$SUMMARY"
   done
@@ -113,7 +133,7 @@ if [ -z "$DRY" ]; then
   export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
 fi
 [ "${1:-}" = install ] && exit 0
-[ "${1:-}" = collect ] && { collect; exit 0; }
+[ "${1:-}" = collect ] && { collect stop; exit 0; }
 stage versions 60 bash -c 'nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null;
   python3 -W ignore -c "import sys, torch, torchvision, numpy, yolov5, lagnet_modules; print(sys.version.split()[0], torch.__version__,
   torchvision.__version__, numpy.__version__, torch.cuda.is_available())"' || exit 1
@@ -125,6 +145,7 @@ sed 's/^/    /' "$LOGS/versions.log" >> "$SUMMARY"
 for s in $STUDY_SEEDS; do
   setsid python3 benchmarks/seeds.py --seeds "$s" --name "$STUDY_NAME" --device "$DEVICE" ${GPU_STUDY:-} \
     > "$LOGS/study-seed$s.log" 2>&1 &
+  echo $! >> "$LOGS/study.pids"
 done
 [ -n "$STUDY_SEEDS" ] && echo "- **study**: seeds $STUDY_SEEDS of $STUDY_NAME training in the background" \
   "(the stages below share the device and CPUs with them)" >> "$SUMMARY"
