@@ -209,6 +209,7 @@ def provenance(results, models):
         for key in models:
             arm = arms[key]
             on = f"a {arm['gpu']} GPU (host {arm.get('cpu')})" if arm.get('gpu') else arm.get('cpu')
+            on += f" ({arm['note']})" if arm.get('note') else ''  # written into the record by hand, e.g. a resumed arm
             where.setdefault((on, arm.get('date')), []).append(key)
         lines.append(f'Seed {seed}: ' + '; '.join(f"{', '.join(keys)} on {cpu}, {date}"
                                                   for (cpu, date), keys in where.items()) + '.')

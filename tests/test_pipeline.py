@@ -241,6 +241,9 @@ def test_seeds_records_join_sessions(load_benchmark, tmp_path, monkeypatch):
     on_gpu = {'guide': {**first['guide'], 'gpu': 'G'}, **later}  # a guide trained on a GPU, its LAGNet on a CPU
     assert seeds.provenance({0: on_gpu}, ['guide', 'lagnet-guide']) == [
         'Seed 0: guide on a G GPU (host A), 2026-12-03; lagnet-guide on B, 2026-12-04.']
+    resumed = {**first, 'lagnet-guide': {**later['lagnet-guide'], 'note': 'epochs 1-9 on a G GPU'}}
+    assert seeds.provenance({0: resumed}, ['guide', 'lagnet-guide']) == [
+        'Seed 0: guide on A, 2026-12-03; lagnet-guide on B (epochs 1-9 on a G GPU), 2026-12-04.']
     assert 'gpu' not in seeds.measured_on(metrics, 'cpu')
 
 
