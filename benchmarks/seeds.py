@@ -194,11 +194,15 @@ def table_path(name):
 
 
 def save_record(name, seed, arms):
-    """Merge ``arms`` (measured in runs/ now) into the seed's record, replacing arms of the same name."""
+    """Merge ``arms`` (measured in runs/ now) into the seed's record, replacing arms of the same name but keeping
+    their hand-written ``note`` (re-tabulating measures the same run again; an arm trained anew is deleted first)."""
     if arms:
         path = record_path(name, seed)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({'seed': seed, 'arms': {**recorded(name, seed), **arms}}, indent=2) + '\n')
+        old = recorded(name, seed)
+        notes = {k: {'note': old[k]['note']} for k in arms if 'note' in old.get(k, {})}
+        merged = {**old, **{k: {**v, **notes.get(k, {})} for k, v in arms.items()}}
+        path.write_text(json.dumps({'seed': seed, 'arms': merged}, indent=2) + '\n')
 
 
 def provenance(results, models):

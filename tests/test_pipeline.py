@@ -244,6 +244,9 @@ def test_seeds_records_join_sessions(load_benchmark, tmp_path, monkeypatch):
     resumed = {**first, 'lagnet-guide': {**later['lagnet-guide'], 'note': 'epochs 1-9 on a G GPU'}}
     assert seeds.provenance({0: resumed}, ['guide', 'lagnet-guide']) == [
         'Seed 0: guide on A, 2026-12-03; lagnet-guide on B (epochs 1-9 on a G GPU), 2026-12-04.']
+    seeds.save_record('study', 0, resumed)
+    seeds.save_record('study', 0, later)  # re-tabulated from runs/: the note stays
+    assert seeds.recorded('study', 0)['lagnet-guide']['note'] == 'epochs 1-9 on a G GPU'
     assert 'gpu' not in seeds.measured_on(metrics, 'cpu')
 
 
