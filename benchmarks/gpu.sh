@@ -26,8 +26,9 @@
 #      do not fit a 15-minute lease: this stage says how long they would take).
 #   With GPU_STUDY_NAME and GPU_STUDY_SEEDS set (a benchmarks/seeds.py study, GPU_STUDY its other arguments, no
 #   --train-args), stage 4 is instead that study, one seeds.py per seed in the background from stage 1 on (a seed's
-#   guide is trained anew if an arm still to train reads its maps: runs/ does not travel); every arm it has tested comes back as $OUT/study-seed<N>-<arm>.tar.gz (weights, curve, test
-#   metrics, the seed's record) to unpack in the repo root here, where seeds.py then trains only what is missing.
+#   guide is trained anew if an arm still to train reads its maps: runs/ does not travel); every arm it has tested
+#   comes back as $OUT/study-seed<N>-<arm>.tar.gz (weights, curve, test metrics, the seed's record) to unpack in the
+#   repo root here, where seeds.py then trains only what is missing.
 #   E.g. as tried for the 80-epoch NEU-DET study of issue 11 (the guide, then LAGNet on its maps; see its price below):
 #     GPU_STUDY_NAME=neu-yolov5s-80e-128px GPU_STUDY_SEEDS="1 2" GPU_STUDY="--data neu.yaml --epochs 80 --imgsz 128
 #     --batch 16 --workers 6 --guide-cfg yolov5s.yaml --cfg dual-cspdarknet-lgb-scem-n.yaml --lams guide" bash benchmarks/gpu.sh
