@@ -66,7 +66,7 @@ study_running() { local p; for p in $(cat "$LOGS/study.pids" 2>/dev/null); do ki
 # `collect stop` (the follow-up call) then stops the study and packs each arm still training too: its last.pt
 # resumes here (seeds.py resumes an interrupted training); without it the study trains on for the next call.
 collect() {
-  local s run metrics arm out p
+  local s run metrics arm out p epochs
   while [ "$(left)" -gt 20 ] && study_running; do sleep 5; done
   if [ "${1:-}" = stop ]; then
     for p in $(cat "$LOGS/study.pids" 2>/dev/null); do kill -- -"$p" 2> /dev/null; done; sleep 2
@@ -84,8 +84,9 @@ print(f\"test mAP@0.5 {m['all']['mAP50']:.3f}, trained in {t['seconds']:.0f} s\"
     for arm in "$run"/*/weights/last.pt; do
       arm=$(basename "$(dirname "$(dirname "$arm")")")
       [ -f "$run/$arm/weights/last.pt" ] && [ ! -f "$run/val/$arm/metrics.json" ] || continue
+      epochs=$(($(wc -l < "$run/$arm/results.csv") - 1))
       if study_running; then
-        echo "- **study seed $s, $arm**: untested, $(($(wc -l < "$run/$arm/results.csv") - 1)) epochs done, training on" \
+        echo "- **study seed $s, $arm**: untested, $epochs epochs done, training on" \
           "(\`bash benchmarks/gpu.sh collect\` at once, same variables, brings it back)" >> "$SUMMARY"; continue
       fi
       # device '' (stock's default) picks whatever the resuming machine has; the parts keep each file under 16 MiB
@@ -93,7 +94,7 @@ print(f\"test mAP@0.5 {m['all']['mAP50']:.3f}, trained in {t['seconds']:.0f} s\"
       out=$OUT/study-seed$s-$arm-partial.tar.gz.part-
       tar -czf - "$run/$arm.log" "$run/$arm"/{weights/last.pt,results.csv,opt.yaml,hyp.yaml} \
         $(ls "$run/$arm.json" "$run/$arm/weights/best.pt" 2> /dev/null) | split -b 15M - "$out"  # (finished, untested)
-      echo "- **study seed $s, $arm**: untested, $(($(wc -l < "$run/$arm/results.csv") - 1)) epochs done; to resume it" \
+      echo "- **study seed $s, $arm**: untested, $epochs epochs done; to resume it" \
         "here: \`cat $(basename "$out")* | tar -xzf -\` in the repo root, then the same seeds.py command" >> "$SUMMARY"
     done
     { echo '```'; tail -n 4 "$LOGS/study-seed$s.log" 2>/dev/null; echo '```'; } >> "$SUMMARY"
