@@ -20,6 +20,9 @@ control such as mobilenetv3-small-rgb.yaml) once on the images alone. LAM kinds:
     mixup   the guide LAMs, trained with hyp mixup 0.5 (the recipe: 0.1) for a network that over-fits: image and
             LAM pairs are blended together, so LAGNet sees five times as many blended pairs as its guide
 
+With --guide-backbone every 6-channel arm starts both branches from its seed's trained guide (train.py
+--backbone-weights; dual-CSPDarkNet configs of the guide's width) instead of from scratch.
+
 Every model is validated on the test split. Reports mean ± std over seeds of test mAP@0.5 and mAP@0.5:0.95, and of
 the validation mAP@0.5 of the last 3 epochs (results.csv), and the epochs it took validation mAP@0.5 to reach 10 %
 (the slow start, H1), beside each seed's numbers, then per class, then the mean validation curve at each quarter
@@ -102,7 +105,8 @@ def arms(opt):
     for cfg in opt.cfg:
         stem = Path(cfg).stem
         six = input_channels(find_file(cfg, 'models')) == 6
-        out += [(f'{stem}-{k}', cfg, k) for k in opt.lams] if six else [(stem, cfg, None)]
+        init = '-guide-backbone' if opt.guide_backbone else ''
+        out += [(f'{stem}-{k}{init}', cfg, k) for k in opt.lams] if six else [(stem, cfg, None)]
     return out
 
 
@@ -113,7 +117,7 @@ def run_seed(seed, opt, root):
     # again, nor is the guide unless an arm still to train reads its maps (blank LAMs and RGB-only controls do not)
     done = recorded(opt.name, seed)
     todo = [] if opt.tabulate else [(n, c, k) for n, c, k in arms(opt) if n != 'guide' and n not in done]
-    guide_read = any(TRAINS_ON.get(k, k) not in (None, 'blank') for _, _, k in todo)
+    guide_read = any(TRAINS_ON.get(k, k) not in (None, 'blank') or (k and opt.guide_backbone) for _, _, k in todo)
     reuse_guide = opt.tabulate or (not guide_read and 'guide' in done)
     guide = run_dir / 'guide' / 'weights' / 'best.pt' if reuse_guide else pipeline.train(
         run_dir, 'guide', opt.guide_cfg, common, opt.guide_epochs or opt.epochs)
@@ -142,6 +146,8 @@ def run_seed(seed, opt, root):
         if kind in HYP and not opt.tabulate:
             arm.train_args = [*opt.train_args, '--hyp', with_hyp(opt.train_args, HYP[kind],
                                                                  run_dir / f'hyp-{kind}.yaml')]
+        if kind and opt.guide_backbone:
+            arm.train_args = [*arm.train_args, '--backbone-weights', guide]
         weights = guide if name == 'guide' else pipeline.train(run_dir, name, cfg, arm, opt.epochs)
         m = pipeline.validate(weights, name, arm, run_dir)
         curve = val_curve(Path(weights).parents[1])
@@ -228,7 +234,8 @@ def fmt(values, scale=100):
 def label(name, cfg, kind):
     if name == 'guide':
         return f'{Path(cfg).stem} (guide, RGB)'
-    return f'{Path(cfg).stem}, {LAMS[kind][0]}' if kind else f'{Path(cfg).stem} (RGB only)'
+    init = ", branches from the guide's backbone" if name.endswith('-guide-backbone') else ''
+    return f'{Path(cfg).stem}, {LAMS[kind][0]}{init}' if kind else f'{Path(cfg).stem} (RGB only)'
 
 
 def training_command(argv, seeds):
@@ -254,6 +261,10 @@ def main(argv=None):
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     ap.add_argument('--epochs', type=int, default=80)
     ap.add_argument('--guide-epochs', type=int, help='guide (and fold guide) epochs (default --epochs)')
+    ap.add_argument('--guide-backbone', action='store_true',
+                    help="6-channel arms start both branches from their seed's trained guide (train.py "
+                         '--backbone-weights GUIDE.pt; dual-CSPDarkNet configs of the guide\'s width); their runs '
+                         'are named <cfg>-<lams>-guide-backbone')
     ap.add_argument('--imgsz', type=int, default=128)
     ap.add_argument('--batch', type=int, default=8)
     ap.add_argument('--workers', type=int, default=2)

@@ -163,6 +163,14 @@ def test_train_with_backbone_weights_file(world, tmp_path):
     assert f"Loaded 480 MobileNetV3 tensors from {tmp_path / 'small.pth'} into both branches" in r.stdout + r.stderr
 
 
+def test_train_with_the_guide_as_backbone_weights(world):
+    r = run('train.py', '--cfg', 'models/dual-cspdarknet-lgb-scem-n.yaml', '--epochs', 1, '--name', 'gb',
+            '--backbone-weights', world['guide'], *world['common'])
+    assert f"Loaded 396 YOLOv5 backbone tensors from {world['guide']} into both branches" in r.stdout + r.stderr
+    clear_error(run('train.py', '--cfg', 'models/lagnet-s.yaml', '--epochs', 1, '--name', 'gb-bad', '--backbone-weights',
+                    world['guide'], *world['common'], check=False), 'is not the YOLOv5 backbone')
+
+
 def test_train_without_data_is_one_clear_error():
     clear_error(run('train.py', '--cfg', 'models/lagnet-s.yaml', check=False), '--data is required')
 

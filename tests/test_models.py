@@ -108,6 +108,28 @@ def test_torchvision_mobilenetv3_weights_load_into_both_branches(cfg, tv):
         load_mobilenetv3_weights(build('lagnet-s.yaml' if cfg == 'lagnet-l.yaml' else 'lagnet-l.yaml'), sd)
 
 
+def test_yolov5_backbone_loads_into_both_dual_cspdarknet_branches():
+    from lagnet_modules.branches import branches, load_yolov5_backbone
+    model, guide = build('dual-cspdarknet-lgb-scem-n.yaml'), Model(str(STOCK / 'models' / 'yolov5n.yaml'), nc=6)
+    rgb, lam = branches(model)
+    assert [m.i for m in rgb] == list(range(2, 12)) and [m.i for m in lam] == list(range(13, 23))  # the YAML's comments
+    backbone = list(guide.model)[:10]
+    n = sum(len(m.state_dict()) for m in backbone)
+    others = {k: v.clone() for k, v in model.state_dict().items() if int(k.split('.')[1]) > 22}  # LGB, neck, SCEM, Detect
+    assert load_yolov5_backbone(model, guide) == 2 * n  # every tensor, BN statistics included, once per branch
+    for branch in (rgb, lam):
+        for mine, theirs in zip(branch, backbone):
+            for (k, a), b in zip(mine.state_dict().items(), theirs.state_dict().values()):
+                assert torch.equal(a, b), (mine.i, k)
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in others.items())  # they keep their own init
+    with pytest.raises(ValueError, match='must have the config.s depth and width'):
+        load_yolov5_backbone(model, Model(str(STOCK / 'models' / 'yolov5s.yaml'), nc=6))
+    with pytest.raises(ValueError, match='MobileNetV3 branches .* take a torchvision state dict'):
+        load_yolov5_backbone(build('lagnet-s.yaml'), guide)
+    with pytest.raises(ValueError, match='no ChannelSlice branches'):
+        load_yolov5_backbone(guide, guide)
+
+
 def small_dict(**changes):
     d = yaml.safe_load((ROOT / 'models' / 'lagnet-s.yaml').read_text())
     d.update(changes)

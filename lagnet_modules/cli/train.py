@@ -7,14 +7,17 @@
 For LAGNet configs (YAML `ch: 6`) the paper's recipe is the default: --hyp hyp.lagnet.yaml, --epochs 500, cosine LR
 (--no-cos-lr turns it off), batch 16 and 640 px (stock defaults); any flag you give wins. Training data are RGB+LAM
 pairs: make the LAMs first with gen_lam.py. Models train from scratch unless --weights names a file (nothing is
-downloaded). --backbone-weights FILE loads a torchvision MobileNetV3 state dict into both LAGNet branches.
+downloaded). --backbone-weights FILE loads a torchvision MobileNetV3 state dict (lagnet-s/-l) or the backbone of a
+trained YOLOv5 of the same width (dual-CSPDarkNet configs, e.g. the guide's best.pt) into both LAGNet branches.
 """
 import argparse
+import pickle
 from pathlib import Path
 
 import torch
 import yaml
 
+from ..branches import load_yolov5_backbone
 from ..data.pairs import LAM_HYPS, PairSpec, building_pairs, lam_hyp
 from ..mobilenetv3 import load_mobilenetv3_weights
 from ..paths import find_file
@@ -26,8 +29,9 @@ RECIPE = {'--epochs': '500', '--hyp': 'hyp.lagnet.yaml'}  # the paper's, for 6-c
 EXTRA = argparse.ArgumentParser(add_help=False, description='LAGNet options (all other flags are stock YOLOv5 '
                                 'train.py flags)')
 EXTRA.add_argument('--no-cos-lr', action='store_true', help='LAGNet configs: linear LR instead of the recipe\'s cosine')
-EXTRA.add_argument('--backbone-weights', metavar='FILE', help='torchvision MobileNetV3 (Large for lagnet-l, Small for '
-                   'lagnet-s) state dict loaded into both branches before training; `imagenet` needs a download')
+EXTRA.add_argument('--backbone-weights', metavar='FILE', help='loaded into both branches before training: a torchvision '
+                   'MobileNetV3 state dict (Large for lagnet-l, Small for lagnet-s; `imagenet` needs a download) or a '
+                   'YOLOv5 checkpoint of the same width for dual-CSPDarkNet configs (e.g. the guide\'s best.pt)')
 
 BROKEN = {'noval': 'yolov5 7.0.14 crashes after the first epoch without validation (its train loop logs map50s, '
                    'which only validation sets); leave --noval out: validation runs every epoch',
@@ -36,7 +40,8 @@ BROKEN = {'noval': 'yolov5 7.0.14 crashes after the first epoch without validati
 
 
 def backbone_loader(source):
-    """``Model`` factory for stock train: builds the model, then loads MobileNetV3 weights into both branches."""
+    """``Model`` factory for stock train: builds the model, then loads backbone weights into both branches: a
+    torchvision MobileNetV3 state dict (lagnet-s/-l) or a YOLOv5 checkpoint of the same width (dual-CSPDarkNet)."""
     if source == 'imagenet':
         raise common.UsageError('--backbone-weights imagenet needs torchvision to download the ImageNet weights, and '
                                 'this project runs offline: pass a state dict file, saved on a connected machine with '
@@ -44,18 +49,21 @@ def backbone_loader(source):
                                 "'mobilenet_v3_large.pth')")
     if not Path(source).is_file():
         raise FileNotFoundError(f'--backbone-weights {source}: no such file')
-    state = torch.load(source, map_location='cpu', weights_only=True)  # a plain state dict: no code inside
-    state = state.get('state_dict', state) if isinstance(state, dict) else state
+    try:
+        state = torch.load(source, map_location='cpu', weights_only=True)  # a plain state dict: no code inside
+        state, load, what = state.get('state_dict', state), load_mobilenetv3_weights, 'MobileNetV3'
+    except pickle.UnpicklingError:  # pickled modules: a YOLOv5 checkpoint (trusted files only, as for --weights)
+        state, load, what = common.checkpoint_model(source)[0].float(), load_yolov5_backbone, 'YOLOv5 backbone'
     stock_model = compat.original('yolov5.train', 'Model')
 
     def build(*args, **kwargs):
         model = stock_model(*args, **kwargs)
         try:
-            n = load_mobilenetv3_weights(model, state)
+            n = load(model, state)
         except ValueError as e:
             raise common.UsageError(f'--backbone-weights {source}: {e}') from None
         from yolov5.utils.general import LOGGER
-        LOGGER.info(f'Loaded {n} MobileNetV3 tensors from {source} into both branches')
+        LOGGER.info(f'Loaded {n} {what} tensors from {source} into both branches')
         return model
 
     return build
@@ -91,7 +99,7 @@ def parse(argv):
         opt = common.stock_opt(stock.parse_opt, 'train.py', [*recipe, *rest])
         opt.cfg, opt.data = str(find_file(opt.cfg, 'models')), str(find_file(opt.data, 'data'))
     elif extra.backbone_weights:
-        raise common.UsageError(f'--backbone-weights loads MobileNetV3 branches; {opt.cfg or opt.weights} is an RGB '
+        raise common.UsageError(f'--backbone-weights loads LAGNet branches; {opt.cfg or opt.weights} is an RGB '
                                 'YOLOv5 model (use --cfg models/lagnet-s.yaml or lagnet-l.yaml)')
     if extra.no_cos_lr:
         opt.cos_lr = False
