@@ -208,7 +208,7 @@ def test_seeds_arms(load_benchmark):
     """Each 6-channel --cfg trains on every LAM kind, a 3-channel one once; no --cfg: the guide alone."""
     seeds = load_benchmark('seeds')
     opt = argparse.Namespace(guide_cfg='yolov5n.yaml', cfg=['dual-cspdarknet-lgb-scem-n.yaml', 'yolov5n.yaml'],
-                             lams=['guide', 'blank'])
+                             lams=['guide', 'blank'], guide_backbone=False)
     assert [a[0] for a in seeds.arms(opt)] == ['guide', 'dual-cspdarknet-lgb-scem-n-guide',
                                                'dual-cspdarknet-lgb-scem-n-blank', 'yolov5n']
     assert seeds.arms(argparse.Namespace(**{**vars(opt), 'cfg': []})) == [('guide', 'yolov5n.yaml', None)]
@@ -234,7 +234,7 @@ def test_seeds_records_join_sessions(load_benchmark, tmp_path, monkeypatch):
     assert seeds.recorded('study', 1) == {}
     assert json.loads(seeds.record_path('study', 0).read_text())['seed'] == 0
     opt = argparse.Namespace(name='study', tabulate=True, guide_cfg='yolov5n.yaml', cfg=[], lams=['guide'],
-                             data='neu.yaml', guide_epochs=None, epochs=1)
+                             data='neu.yaml', guide_epochs=None, epochs=1, guide_backbone=False)
     assert seeds.run_seed(0, opt, tmp_path / 'runs') == {**first, **later}
     assert seeds.provenance({0: {**first, **later}}, ['guide', 'lagnet-guide']) == [
         'Seed 0: guide on A, 2026-12-03; lagnet-guide on B, 2026-12-04.']
@@ -287,7 +287,7 @@ def test_seeds_records_each_arm_when_it_is_measured(load_benchmark, tmp_path, mo
     seeds_with_fake_stages(seeds, tmp_path, monkeypatch, ends_in='dual-cspdarknet-lgb-scem-n-guide')
     opt = argparse.Namespace(name='study', tabulate=False, device='', guide_cfg='yolov5n.yaml', data='neu.yaml',
                              epochs=2, guide_epochs=None, cfg=['dual-cspdarknet-lgb-scem-n.yaml'], lams=['guide'],
-                             train_args=[])
+                             train_args=[], guide_backbone=False)
     with pytest.raises(KeyboardInterrupt):
         seeds.run_seed(0, opt, tmp_path / 'runs')
     assert list(seeds.recorded('study', 0)) == ['guide'] and seeds.recorded('study', 0)['guide']['mAP50'] == 0.3
@@ -301,7 +301,7 @@ def test_seeds_reuses_a_recorded_guide_for_arms_that_never_read_its_maps(load_be
     seeds.save_record('study', 0, {'guide': RECORDED_ARM})
     opt = argparse.Namespace(name='study', tabulate=False, device='', guide_cfg='yolov5n.yaml', data='neu.yaml',
                              epochs=2, guide_epochs=None, cfg=['dual-cspdarknet-lgb-scem-n.yaml'], lams=['blank'],
-                             train_args=[])
+                             train_args=[], guide_backbone=False)
     out = seeds.run_seed(0, opt, tmp_path / 'runs')
     assert trained == ['dual-cspdarknet-lgb-scem-n-blank']
     assert out['guide'] == RECORDED_ARM and out['dual-cspdarknet-lgb-scem-n-blank']['mAP50'] == 0.3
@@ -312,6 +312,27 @@ def test_seeds_reuses_a_recorded_guide_for_arms_that_never_read_its_maps(load_be
     assert trained[3:] == ['guide', 'dual-cspdarknet-lgb-scem-n-guide']  # its maps need its weights
     assert set(out) == {'guide', 'dual-cspdarknet-lgb-scem-n-guide', 'dual-cspdarknet-lgb-scem-n-blank'}
 
+
+
+def test_seeds_guide_backbone_arms_start_from_their_seeds_guide(load_benchmark, tmp_path, monkeypatch):
+    """--guide-backbone: every 6-channel arm, blank twin included, trains with --backbone-weights <its seed's guide>,
+    so the guide trains even where its record holds it; the arms are named apart from the from-scratch ones."""
+    seeds = load_benchmark('seeds')
+    trained, args = seeds_with_fake_stages(seeds, tmp_path, monkeypatch), {}
+    fake = seeds.pipeline.train
+    monkeypatch.setattr(seeds.pipeline, 'train', lambda run, name, cfg, opt, epochs: (
+        args.setdefault(name, opt.train_args), fake(run, name, cfg, opt, epochs))[1])
+    seeds.save_record('study', 0, {'guide': RECORDED_ARM})
+    opt = argparse.Namespace(name='study', tabulate=False, device='', guide_cfg='yolov5n.yaml', data='neu.yaml',
+                             epochs=2, guide_epochs=None, cfg=['dual-cspdarknet-lgb-scem-n.yaml', 'yolov5n.yaml'],
+                             lams=['blank'], train_args=['--hyp', 'hyp.quick.yaml'], guide_backbone=True)
+    out = seeds.run_seed(0, opt, tmp_path / 'runs')
+    arm = 'dual-cspdarknet-lgb-scem-n-blank-guide-backbone'
+    assert trained == ['guide', arm, 'yolov5n'] and arm in out
+    guide = str(tmp_path / 'runs' / 'seed0' / 'guide' / 'weights' / 'best.pt')
+    assert list(map(str, args[arm])) == ['--hyp', 'hyp.quick.yaml', '--backbone-weights', guide]
+    assert args['yolov5n'] == ['--hyp', 'hyp.quick.yaml']  # an RGB control has no branches
+    assert seeds.label(arm, 'dual-cspdarknet-lgb-scem-n.yaml', 'blank').endswith("branches from the guide's backbone")
 
 def seeds_on_records(seeds, tmp_path, monkeypatch):
     """seeds.py in a clone with no runs/: records and tables under tmp_path."""
