@@ -36,14 +36,16 @@ pipeline:
 
 # The demo's LAGNet is dual-cspdarknet-lgb-scem-n (two yolov5n backbones fused by LGB, SCEM; the paper's Table 4
 # backbone at yolov5n size): of the ~3M configurations it alone beat its guide on every seed at 80 epochs
-# (benchmarks/results/seeds-synthetic-yolov5n-80e-*). Its blank-LAM twin, the control, needs no guide: it trains
-# beside the guide (--jobs 2).
+# (benchmarks/results/seeds-synthetic-yolov5n-80e-*). --guide-backbone: LAGNet and its blank-LAM twin (the control)
+# start both branches from the trained guide's backbone, and train side by side after it (--jobs 2); from scratch
+# LAGNet was level with its guide over five seeds, from the guide's backbone 3.6 above it
+# (benchmarks/results/seeds-demo-g60-gb-*).
 # hyp.quick.yaml (twice the learning rate, a third of the scale jitter) is what lets 40 epochs find patches. The guide
 # trains 60 epochs: at 40 it finds 4-17 % of the scratches (AP) and LAGNet 1-28 %; at 60 they find 23-37 % and 26-30 %
 # on every seed, LAGNet 67.4 ± 4.6 against 60.4 ± 8.6 over 5 seeds (benchmarks/results/demo-recipe-*, section 7).
 demo: install datasets/demo/images
 	$(PYTHON) pipeline.py --data demo.yaml --cfg dual-cspdarknet-lgb-scem-n.yaml --guide-cfg yolov5n.yaml \
-		--guide-epochs $(DEMO_GUIDE_EPOCHS) --epochs $(DEMO_EPOCHS) --imgsz 128 --batch 8 --workers 1 --blank --jobs 2 --name demo --train-args --hyp hyp.quick.yaml
+		--guide-epochs $(DEMO_GUIDE_EPOCHS) --epochs $(DEMO_EPOCHS) --imgsz 128 --batch 8 --workers 1 --blank --guide-backbone --jobs 2 --name demo --train-args --hyp hyp.quick.yaml
 	$(PYTHON) detect.py --weights runs/pipeline/demo/dual-cspdarknet-lgb-scem-n/weights/best.pt \
 		--source datasets/demo/images/test --imgsz 128 --line-thickness 1 --project runs/pipeline/demo \
 		--name detect --exist-ok --save-lam > runs/pipeline/demo/detect.log 2>&1

@@ -310,13 +310,13 @@ def test_out_of_fold_lams(world, tmp_path):
     assert np.array_equal(cv2.imread(str(tmp_path / 'ds' / 'lams' / 'test' / f'{f.stem}.png')), blend(im, mean))
 
 
-def blank_twin_pipeline(world, tmp_path, guide_cfg='yolov5n.yaml', epochs=1):
+def blank_twin_pipeline(world, tmp_path, guide_cfg='yolov5n.yaml', epochs=1, cfg='lagnet-n.yaml', extra=()):
     """pipeline.py --blank --jobs 2 on a copy of the test world's dataset, in ``tmp_path``."""
     shutil.copytree(world['tmp'] / 'ds', tmp_path / 'ds', ignore=shutil.ignore_patterns('lams', '*.cache'))
     data = tmp_path / 'd.yaml'
     data.write_text(yaml.safe_dump({**yaml.safe_load(world['data'].read_text()), 'path': str(tmp_path / 'ds')}))
-    args = ['--data', data, '--cfg', 'lagnet-n.yaml', '--guide-cfg', guide_cfg, '--epochs', epochs, '--imgsz', IMG,
-            '--batch', 4, '--workers', 0, '--blank', '--jobs', 2, '--name', 'p']
+    args = ['--data', data, '--cfg', cfg, '--guide-cfg', guide_cfg, '--epochs', epochs, '--imgsz', IMG,
+            '--batch', 4, '--workers', 0, '--blank', '--jobs', 2, '--name', 'p', *extra]
     return subprocess.run([sys.executable, ROOT / 'pipeline.py', *map(str, args)], cwd=tmp_path, capture_output=True,
                           text=True)
 
@@ -337,6 +337,18 @@ def test_pipeline_with_blank_twin_in_parallel(world, tmp_path):
     assert (run_dir / 'val' / 'lagnet-n-blank' / 'metrics.json').is_file()
     assert json.loads((tmp_path / 'ds' / 'lams-blank' / 'manifest.json').read_text())['blank'] is True  # no guide
     assert '--weights' not in json.loads((run_dir / 'gen_lam_blank.json').read_text())['args']
+
+
+def test_pipeline_guide_backbone_starts_lagnet_and_twin_from_the_guide(world, tmp_path):
+    r = blank_twin_pipeline(world, tmp_path, cfg='dual-cspdarknet-lgb-scem-n.yaml', extra=['--guide-backbone'])
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    run_dir = tmp_path / 'runs' / 'pipeline' / 'p'
+    guide = run_dir / 'guide' / 'weights' / 'best.pt'
+    for name in ('dual-cspdarknet-lgb-scem-n', 'dual-cspdarknet-lgb-scem-n-blank'):
+        args = json.loads((run_dir / f'{name}.json').read_text())['args']
+        assert tmp_path / args[args.index('--backbone-weights') + 1] == guide
+        assert 'Loaded 396 YOLOv5 backbone tensors from' in (run_dir / f'{name}.log').read_text()
+    assert (run_dir / 'val' / 'dual-cspdarknet-lgb-scem-n-blank' / 'metrics.json').is_file()
 
 
 def test_pipeline_stops_the_twin_when_the_guide_fails(world, tmp_path):

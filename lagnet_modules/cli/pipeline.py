@@ -14,6 +14,8 @@ runs/pipeline/<name>/<stage>.log with a progress line every few seconds, and is 
 exists: runs/pipeline/<name>/{guide,<cfg>}/weights/best.pt of a finished training (an interrupted one resumes from its
 last.pt), LAMs whose manifest records this guide's SHA-256, and runs/pipeline/<name>/val/<model>/metrics.json
 (written by val). Ends with a table: guide vs LAGNet, mAP@0.5 overall and per class, mAP@0.5:0.95, params.
+--guide-backbone starts both branches of every LAGNet, blank twins included, from the trained guide's backbone
+(train.py --backbone-weights; dual-CSPDarkNet configs of the guide's width): the twins then wait for the guide too.
 """
 import argparse
 import json
@@ -217,6 +219,9 @@ def parse_opt(argv=None):
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--device', default='')
     ap.add_argument('--blank', action='store_true', help='also train each --cfg on blank LAMs (no location info)')
+    ap.add_argument('--guide-backbone', action='store_true',
+                    help="every LAGNet (and blank twin) starts both branches from the trained guide's backbone "
+                         "(dual-CSPDarkNet configs of the guide's width)")
     ap.add_argument('--jobs', type=int, default=1,
                     help='stages at once (trainings, LAM sets, validations), on cpu_count/jobs threads each')
     ap.add_argument('--name', help='run folder under runs/pipeline (default <data>-<cfgs>)')
@@ -234,7 +239,8 @@ class Stages:
         self.opt, self.run_dir = opt, run_dir
         self.slots, self.failed = threading.Semaphore(max(1, opt.jobs)), []
         STOP.clear()
-        self.beside = opt.blank and opt.jobs > 1  # blank twins need no guide: their stages run beside the guide's
+        # blank twins need no guide unless they start from its backbone: their stages then run beside the guide's
+        self.beside = opt.blank and opt.jobs > 1 and not opt.guide_backbone
         self.share = max(1, (os.cpu_count() or 1) // opt.jobs) if opt.jobs > 1 else None
 
     def run(self, fn, *args, alone=False, **kwargs):
@@ -252,11 +258,13 @@ class Stages:
                     p.terminate()
                 raise
 
-    def trained(self, pool, data, blank, guide=None):
+    def trained(self, pool, data, blank, guide=None, backbone=None):
         """LAMs of one kind -> every --cfg trained and validated on them: {name: test metrics}; with ``guide``
         (its LAMs), the guide first, validated once the trainings have asked for their slots (LAGNet waits for
-        nothing but its LAMs)."""
+        nothing but its LAMs); ``backbone``: the checkpoint each --cfg's branches start from."""
         self.run(lams, guide, data, self.run_dir, blank=blank)
+        if backbone:
+            data = argparse.Namespace(**{**vars(data), 'train_args': [*data.train_args, '--backbone-weights', backbone]})
 
         def one(cfg):
             name = f"{Path(cfg).stem}{'-blank' if blank else ''}"
@@ -275,7 +283,10 @@ class Stages:
                 twins = pool.submit(self.trained, pool, blank_data(opt, run_dir), True) if self.beside else None
                 guide = self.run(train, run_dir, 'guide', opt.guide_cfg, opt, opt.guide_epochs or opt.epochs,
                                  alone=not self.beside)
-                out = self.trained(pool, opt, False, guide)
+                backbone = guide if opt.guide_backbone else None
+                if opt.blank and backbone:  # beside LAGNet now, once the guide it starts from is trained
+                    twins = pool.submit(self.trained, pool, blank_data(opt, run_dir), True, backbone=backbone)
+                out = self.trained(pool, opt, False, guide, backbone)
                 if opt.blank:
                     out.update(twins.result() if twins else self.trained(pool, blank_data(opt, run_dir), True))
                 return out
