@@ -6,7 +6,7 @@ A branch is the chain of layers that starts at a ``ChannelSlice`` of the input a
     [0, 1, ChannelSlice, [0, 3]],  # RGB branch: the layers after it, up to the first LGB
     [0, 1, ChannelSlice, [3, 6]],  # LAM branch
 
-Not in the paper (it starts its MobileNetV3 branches from ImageNet weights, which this offline project cannot fetch):
+Not in the paper: pretrained branches usually start from ImageNet weights, which this offline project cannot fetch;
 a dual-CSPDarkNet LAGNet can instead start both branches from the backbone of a YOLOv5 of its width trained on the
 same data — its guide — with :func:`load_yolov5_backbone`.
 """
@@ -42,8 +42,9 @@ def load_yolov5_backbone(model, yolo):
     for branch in found:
         names = [type(m).__name__ for m in branch], [type(m).__name__ for m in backbone]
         if names[0] != names[1]:
-            raise ValueError(f'the branch from model layer {branch[0].i} ({len(branch)} layers: {", ".join(names[0][:3])}, …) '
-                             f'is not the YOLOv5 backbone ({len(backbone)} layers: {", ".join(names[1][:3])}, …): a '
+            raise ValueError(f'the branch from model layer {branch[0].i} ({len(branch)} layers: '
+                             f'{", ".join(names[0][:3])}, …) is not the YOLOv5 backbone ({len(backbone)} layers: '
+                             f'{", ".join(names[1][:3])}, …): a '
                              'YOLOv5 checkpoint loads into dual-CSPDarkNet configs; MobileNetV3 branches (lagnet-s, '
                              'lagnet-l) take a torchvision state dict')
         for layer, src in zip(branch, backbone):

@@ -264,7 +264,8 @@ class Stages:
         nothing but its LAMs); ``backbone``: the checkpoint each --cfg's branches start from."""
         self.run(lams, guide, data, self.run_dir, blank=blank)
         if backbone:
-            data = argparse.Namespace(**{**vars(data), 'train_args': [*data.train_args, '--backbone-weights', backbone]})
+            data = argparse.Namespace(**{**vars(data),
+                                         'train_args': [*data.train_args, '--backbone-weights', backbone]})
 
         def one(cfg):
             name = f"{Path(cfg).stem}{'-blank' if blank else ''}"
