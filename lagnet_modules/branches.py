@@ -35,16 +35,17 @@ def load_yolov5_backbone(model, yolo):
     Raises ValueError saying which layer differs. Returns the number of tensors copied.
     """
     backbone = list(yolo.model)[:len(yolo.yaml['backbone'])]
+    expected = [type(m).__name__ for m in backbone]
     found = branches(model)
     if not found:
         raise ValueError('model has no ChannelSlice branches: a YOLOv5 backbone loads into a dual-branch LAGNet')
     copied = 0
     for branch in found:
-        names = [type(m).__name__ for m in branch], [type(m).__name__ for m in backbone]
-        if names[0] != names[1]:
+        names = [type(m).__name__ for m in branch]
+        if names != expected:
             raise ValueError(f'the branch from model layer {branch[0].i} ({len(branch)} layers: '
-                             f'{", ".join(names[0][:3])}, …) is not the YOLOv5 backbone ({len(backbone)} layers: '
-                             f'{", ".join(names[1][:3])}, …): a '
+                             f'{", ".join(names[:3])}, …) is not the YOLOv5 backbone ({len(backbone)} layers: '
+                             f'{", ".join(expected[:3])}, …): a '
                              'YOLOv5 checkpoint loads into dual-CSPDarkNet configs; MobileNetV3 branches (lagnet-s, '
                              'lagnet-l) take a torchvision state dict')
         for layer, src in zip(branch, backbone):

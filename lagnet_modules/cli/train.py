@@ -51,7 +51,8 @@ def backbone_loader(source):
         raise FileNotFoundError(f'--backbone-weights {source}: no such file')
     try:
         state = torch.load(source, map_location='cpu', weights_only=True)  # a plain state dict: no code inside
-        state, load, what = state.get('state_dict', state), load_mobilenetv3_weights, 'MobileNetV3'
+        state = state.get('state_dict', state) if isinstance(state, dict) else state
+        load, what = load_mobilenetv3_weights, 'MobileNetV3'
     except pickle.UnpicklingError:  # pickled modules: a YOLOv5 checkpoint (trusted files only, as for --weights)
         state, load, what = common.checkpoint_model(source)[0].float(), load_yolov5_backbone, 'YOLOv5 backbone'
     stock_model = compat.original('yolov5.train', 'Model')
