@@ -26,16 +26,19 @@
 #      do not fit a 15-minute lease: this stage says how long they would take).
 #   With GPU_STUDY_NAME and GPU_STUDY_SEEDS set (a benchmarks/seeds.py study, GPU_STUDY its other arguments, no
 #   --train-args), stage 4 is instead that study, one seeds.py per seed in the background from stage 1 on (a seed's
-#   guide is trained anew if an arm still to train reads its maps: runs/ does not travel); every arm it has tested
-#   comes back as $OUT/study-seed<N>-<arm>.tar.gz (weights, curve, test metrics, the seed's record) to unpack in the
-#   repo root here, where seeds.py then trains only what is missing.
+#   guide is trained anew if an arm still to train reads its maps: runs/ does not travel). GPU_STUDY_THEN (more
+#   seeds.py arguments, e.g. "--lams blank") starts a second seeds.py per seed with them as soon as that seed's guide
+#   is tested, so that its arms train two at a time (the device is not the bottleneck; its 16 CPUs are). Each seed
+#   comes back as $OUT/study-seed<N>.tar.gz (every arm's record, log, curve, test metrics; the guide's best.pt) to
+#   unpack in the repo root here, where `seeds.py --tabulate` (the study's arguments, all its --lams) makes the table.
 #   E.g. as tried for the 80-epoch NEU-DET study of issue 11 (the guide, then LAGNet on its maps; see its price below):
 #     GPU_STUDY_NAME=neu-yolov5s-80e-128px GPU_STUDY_SEEDS="1 2" GPU_STUDY="--data neu.yaml --epochs 80 --imgsz 128
 #     --batch 16 --workers 6 --guide-cfg yolov5s.yaml --cfg dual-cspdarknet-lgb-scem-n.yaml --lams guide" bash benchmarks/gpu.sh
 #   GPU_SKIP="speed ..." skips the stages named (e.g. a study that wants the device to itself).
 #   If they are still training when the call ends, call `bash benchmarks/gpu.sh collect` at once (same variables):
-#   it waits for them until its own deadline (GPU_BUDGET_S, to fit what is left of the lease), brings back those
-#   finished, and stops the others and brings back their last.pt (in 15 MiB parts) to resume on this CPU.
+#   it waits for them until its own deadline (GPU_BUDGET_S, to fit what is left of the lease), then stops them; an
+#   arm cut there comes back as its curve and log, untested (a 3-seed study's last.pt files would pass the tool's
+#   8 files back).
 #   Priced on the H200 (2026-12-04): the yolov5s guides of that study took about 12 s an epoch there (data loading and
 #   per-epoch validation on the CPUs, two in parallel beside stages 2-3): an 80-epoch seed needs about 35 minutes,
 #   more than a lease; a study sized to the lease (fewer epochs, or the guides alone) fits. Alone (seed 2's blank-LAM
@@ -62,42 +65,35 @@ export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}  # the scripts under benchmark
 left() { echo $((BUDGET - ($(date +%s) - T0))); }
 # The study's seeds.py processes, each the leader of its own process group (setsid; train.py runs inside it).
 study_running() { local p; for p in $(cat "$LOGS/study.pids" 2>/dev/null); do kill -0 "$p" 2> /dev/null && return 0; done; return 1; }
-# Waits for the study until the deadline, then packs each arm it has tested (seeds.py tests an arm once trained).
-# `collect stop` (the follow-up call) then stops the study and packs each arm still training too: its last.pt
-# resumes here (seeds.py resumes an interrupted training); without it the study trains on for the next call.
+# Waits for the study until the deadline (`collect stop`, the follow-up call: then stops it), then packs each seed:
+# every arm it has tested, the guide's weights, and the curve and log of each arm still training.
 collect() {
-  local s run metrics arm out p epochs
+  local s run arm metrics p epochs files
   while [ "$(left)" -gt 20 ] && study_running; do sleep 5; done
   if [ "${1:-}" = stop ]; then
     for p in $(cat "$LOGS/study.pids" 2>/dev/null); do kill -- -"$p" 2> /dev/null; done; sleep 2
   fi
   for s in $STUDY_SEEDS; do
     run=$STUDY_RUNS/seed$s
+    [ -d "$run" ] || continue
+    files=$(ls -d "$run"/*.log "$run"/*.json "$run"/*/results.csv "$run"/*/opt.yaml "$run"/*/hyp.yaml "$run"/val \
+      "$run"/guide/weights/best.pt "benchmarks/results/records/seeds-$STUDY_NAME-seed$s.json" 2> /dev/null)
+    tar -czf "$OUT/study-seed$s.tar.gz" $files
     for metrics in "$run"/val/*/metrics.json; do
       [ -f "$metrics" ] || continue
-      arm=$(basename "$(dirname "$metrics")"); out=$OUT/study-seed$s-$arm.tar.gz
-      tar -czf "$out" "$run/$arm".{json,log} "$run/val/$arm"* "$run/$arm"/{weights/best.pt,results.csv,opt.yaml,hyp.yaml} \
-        "benchmarks/results/records/seeds-$STUDY_NAME-seed$s.json"
+      arm=$(basename "$(dirname "$metrics")")
       echo "- **study seed $s, $arm**: $(python3 -c "import json, sys; m, t = (json.load(open(f)) for f in sys.argv[1:])
-print(f\"test mAP@0.5 {m['all']['mAP50']:.3f}, trained in {t['seconds']:.0f} s\")" "$metrics" "$run/$arm.json"): $out" >> "$SUMMARY"
+print(f\"test mAP@0.5 {m['all']['mAP50']:.3f}, trained in {t['seconds']:.0f} s\")" "$metrics" "$run/$arm.json")" >> "$SUMMARY"
     done
-    for arm in "$run"/*/weights/last.pt; do
-      arm=$(basename "$(dirname "$(dirname "$arm")")")
-      [ -f "$run/$arm/weights/last.pt" ] && [ ! -f "$run/val/$arm/metrics.json" ] || continue
+    for arm in "$run"/*/results.csv; do
+      arm=$(basename "$(dirname "$arm")")
+      [ -f "$run/val/$arm/metrics.json" ] && continue
       epochs=$(($(wc -l < "$run/$arm/results.csv") - 1))
-      if study_running; then
-        echo "- **study seed $s, $arm**: untested, $epochs epochs done, training on" \
-          "(\`bash benchmarks/gpu.sh collect\` at once, same variables, brings it back)" >> "$SUMMARY"; continue
-      fi
-      # device '' (stock's default) picks whatever the resuming machine has; the parts keep each file under 16 MiB
-      sed -i "s/^device: .*/device: ''/" "$run/$arm/opt.yaml"
-      out=$OUT/study-seed$s-$arm-partial.tar.gz.part-
-      tar -czf - "$run/$arm.log" "$run/$arm"/{weights/last.pt,results.csv,opt.yaml,hyp.yaml} \
-        $(ls "$run/$arm.json" "$run/$arm/weights/best.pt" 2> /dev/null) | split -b 15M - "$out"  # (finished, untested)
-      echo "- **study seed $s, $arm**: untested, $epochs epochs done; to resume it" \
-        "here: \`cat $(basename "$out")* | tar -xzf -\` in the repo root, then the same seeds.py command" >> "$SUMMARY"
+      echo "- **study seed $s, $arm**: untested, $epochs epochs done$(study_running && echo ', training on' \
+        '(`bash benchmarks/gpu.sh collect` at once, same variables, waits for it)')" >> "$SUMMARY"
     done
-    { echo '```'; tail -n 4 "$LOGS/study-seed$s.log" 2>/dev/null; echo '```'; } >> "$SUMMARY"
+    echo "- seed $s packed: $OUT/study-seed$s.tar.gz (\`tar -xzf study-seed$s.tar.gz\` in the repo root)" >> "$SUMMARY"
+    { echo '```'; tail -n 4 "$LOGS"/study-seed$s*.log 2>/dev/null; echo '```'; } >> "$SUMMARY"
   done
 }
 # stage NAME CAP_S CMD...: runs CMD with a timeout of min(CAP_S, time left - 20 s), logs to runs/gpu/NAME.log
@@ -147,6 +143,14 @@ sed 's/^/    /' "$LOGS/versions.log" >> "$SUMMARY"
 for s in $STUDY_SEEDS; do
   setsid python3 benchmarks/seeds.py --seeds "$s" --name "$STUDY_NAME" --device "$DEVICE" ${GPU_STUDY:-} \
     > "$LOGS/study-seed$s.log" 2>&1 &
+  echo $! >> "$LOGS/study.pids"
+  [ -n "${GPU_STUDY_THEN:-}" ] || continue
+  # The second seeds.py of the seed, once its guide is tested. Blank LAMs are one folder for all seeds: the first
+  # such process to start makes them (mkdir is atomic), the others wait for its record of them.
+  setsid bash -c 'until [ -f "$1/seed$2/val/guide/metrics.json" ]; do sleep 5; done
+    mkdir "$1/.then-first" 2> /dev/null || until grep -qs "\"returncode\": 0" "$1/gen_lam_blank.json"; do sleep 5; done
+    shift 2; exec python3 benchmarks/seeds.py "$@"' _ "$STUDY_RUNS" "$s" --seeds "$s" --name "$STUDY_NAME" \
+    --device "$DEVICE" ${GPU_STUDY:-} $GPU_STUDY_THEN > "$LOGS/study-seed$s-then.log" 2>&1 &
   echo $! >> "$LOGS/study.pids"
 done
 [ -n "$STUDY_SEEDS" ] && echo "- **study**: seeds $STUDY_SEEDS of $STUDY_NAME training in the background" \

@@ -148,7 +148,10 @@ def run_seed(seed, opt, root):
                                                                  run_dir / f'hyp-{kind}.yaml')]
         if kind and opt.guide_backbone:
             arm.train_args = [*arm.train_args, '--backbone-weights', guide]
-        weights = guide if name == 'guide' else pipeline.train(run_dir, name, cfg, arm, opt.epochs)
+        # --tabulate trains nothing: an arm brought back from another machine has its metrics and curve, not always
+        # its weights (benchmarks/gpu.sh packs the guide's alone)
+        weights = guide if name == 'guide' else run_dir / name / 'weights' / 'best.pt' if opt.tabulate else \
+            pipeline.train(run_dir, name, cfg, arm, opt.epochs)
         m = pipeline.validate(weights, name, arm, run_dir)
         curve = val_curve(Path(weights).parents[1])
         out[name] = {'mAP50': m['all']['mAP50'], 'mAP50-95': m['all']['mAP50-95'], 'params': m['params'],

@@ -270,7 +270,7 @@ def seeds_with_fake_stages(seeds, tmp_path, monkeypatch, ends_in=None):
         return run / name / 'weights' / 'best.pt'
 
     def validate(weights, name, opt, run):
-        (run / 'val' / name).mkdir(parents=True)
+        (run / 'val' / name).mkdir(parents=True, exist_ok=True)  # the real one reuses a metrics.json
         (run / 'val' / name / 'metrics.json').write_text('{}')
         return {'all': {'mAP50': 0.3, 'mAP50-95': 0.1}, 'params': 1, 'classes': {}}
 
@@ -333,6 +333,21 @@ def test_seeds_guide_backbone_arms_start_from_their_seeds_guide(load_benchmark, 
     assert list(map(str, args[arm])) == ['--hyp', 'hyp.quick.yaml', '--backbone-weights', guide]
     assert args['yolov5n'] == ['--hyp', 'hyp.quick.yaml']  # an RGB control has no branches
     assert seeds.label(arm, 'dual-cspdarknet-lgb-scem-n.yaml', 'blank').endswith("branches from the guide's backbone")
+
+def test_seeds_tabulates_arms_brought_back_without_their_weights(load_benchmark, tmp_path, monkeypatch):
+    """What benchmarks/gpu.sh brings back of a study arm is its test metrics and curve, not its weights: --tabulate
+    reads them from runs/ and trains nothing."""
+    seeds = load_benchmark('seeds')
+    trained = seeds_with_fake_stages(seeds, tmp_path, monkeypatch)
+    opt = argparse.Namespace(name='study', tabulate=False, device='', guide_cfg='yolov5n.yaml', data='neu.yaml',
+                             epochs=2, guide_epochs=None, cfg=['dual-cspdarknet-lgb-scem-n.yaml'], lams=['guide'],
+                             train_args=[], guide_backbone=True)
+    seeds.run_seed(0, opt, tmp_path / 'runs')
+    assert trained == ['guide', 'dual-cspdarknet-lgb-scem-n-guide-guide-backbone']
+    seeds.record_path('study', 0).unlink()  # measured elsewhere: runs/ holds what came back, weights or not
+    out = seeds.run_seed(0, argparse.Namespace(**{**vars(opt), 'tabulate': True}), tmp_path / 'runs')
+    assert len(trained) == 2 and out['dual-cspdarknet-lgb-scem-n-guide-guide-backbone']['last3_val_mAP50'] == 0.25
+
 
 def seeds_on_records(seeds, tmp_path, monkeypatch):
     """seeds.py in a clone with no runs/: records and tables under tmp_path."""
