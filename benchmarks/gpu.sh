@@ -35,6 +35,12 @@
 #     GPU_STUDY_NAME=neu-yolov5s-80e-128px GPU_STUDY_SEEDS="1 2" GPU_STUDY="--data neu.yaml --epochs 80 --imgsz 128
 #     --batch 16 --workers 6 --guide-cfg yolov5s.yaml --cfg dual-cspdarknet-lgb-scem-n.yaml --lams guide" bash benchmarks/gpu.sh
 #   GPU_SKIP="speed ..." skips the stages named (e.g. a study that wants the device to itself).
+#   Prepared for the next lease (issue 11: does the map add to branches started from the guide, on NEU-DET?), sized
+#   to one call at ~12 s an epoch plus ~100 s of start-ups and tests (tried here with GPU_DRY=1 at toy budgets):
+#     GPU_BUDGET_S=580 GPU_STUDY_NAME=neu-yolov5n-g20-e14-128px-gb GPU_STUDY_SEEDS="0 1 2" GPU_STUDY="--data neu.yaml
+#     --guide-epochs 20 --epochs 14 --imgsz 128 --batch 16 --workers 3 --guide-cfg yolov5n.yaml
+#     --cfg dual-cspdarknet-lgb-scem-n.yaml --lams guide --guide-backbone" GPU_STUDY_THEN="--lams blank"
+#     GPU_SKIP="demo-data demo-pipeline demo-detect demo-export speed" bash benchmarks/gpu.sh
 #   If they are still training when the call ends, call `bash benchmarks/gpu.sh collect` at once (same variables):
 #   it waits for them until its own deadline (GPU_BUDGET_S, to fit what is left of the lease), then stops them; an
 #   arm cut there comes back as its curve and log, untested (a 3-seed study's last.pt files would pass the tool's
