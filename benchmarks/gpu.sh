@@ -153,9 +153,11 @@ for s in $STUDY_SEEDS; do
   [ -n "${GPU_STUDY_THEN:-}" ] || continue
   # The second seeds.py of the seed, once its guide is tested. Blank LAMs are one folder for all seeds: the first
   # such process to start makes them (mkdir is atomic), the others wait for its record of them.
+  blank=; case " $GPU_STUDY_THEN " in *" blank "*) blank=1;; esac
   setsid bash -c 'until [ -f "$1/seed$2/val/guide/metrics.json" ]; do sleep 5; done
-    mkdir "$1/.then-first" 2> /dev/null || until grep -qs "\"returncode\": 0" "$1/gen_lam_blank.json"; do sleep 5; done
-    shift 2; exec python3 benchmarks/seeds.py "$@"' _ "$STUDY_RUNS" "$s" --seeds "$s" --name "$STUDY_NAME" \
+    [ -z "$3" ] || mkdir "$1/.then-first" 2> /dev/null ||
+      until grep -qs "\"returncode\": 0" "$1/gen_lam_blank.json"; do sleep 5; done
+    shift 3; exec python3 benchmarks/seeds.py "$@"' _ "$STUDY_RUNS" "$s" "$blank" --seeds "$s" --name "$STUDY_NAME" \
     --device "$DEVICE" ${GPU_STUDY:-} $GPU_STUDY_THEN > "$LOGS/study-seed$s-then.log" 2>&1 &
   echo $! >> "$LOGS/study.pids"
 done

@@ -334,6 +334,7 @@ def test_seeds_guide_backbone_arms_start_from_their_seeds_guide(load_benchmark, 
     assert args['yolov5n'] == ['--hyp', 'hyp.quick.yaml']  # an RGB control has no branches
     assert seeds.label(arm, 'dual-cspdarknet-lgb-scem-n.yaml', 'blank').endswith("branches from the guide's backbone")
 
+
 def test_seeds_tabulates_arms_brought_back_without_their_weights(load_benchmark, tmp_path, monkeypatch):
     """What benchmarks/gpu.sh brings back of a study arm is its test metrics and curve, not its weights: --tabulate
     reads them from runs/ and trains nothing."""
