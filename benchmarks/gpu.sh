@@ -146,6 +146,7 @@ sed 's/^/    /' "$LOGS/versions.log" >> "$SUMMARY"
 # 4 (study), started now, in the background while the stages below share the device
 # (seeds.py trains a seed's guide anew only when an arm still to train reads its maps: a blank-LAM twin needs no guide;
 # the record's copy that comes back holds this machine's arms beside the ones it arrived with)
+blank=; case " ${GPU_STUDY_THEN:-} " in *" blank "*) blank=1;; esac  # THEN makes blank LAMs
 for s in $STUDY_SEEDS; do
   setsid python3 benchmarks/seeds.py --seeds "$s" --name "$STUDY_NAME" --device "$DEVICE" ${GPU_STUDY:-} \
     > "$LOGS/study-seed$s.log" 2>&1 &
@@ -153,7 +154,6 @@ for s in $STUDY_SEEDS; do
   [ -n "${GPU_STUDY_THEN:-}" ] || continue
   # The second seeds.py of the seed, once its guide is tested. Blank LAMs are one folder for all seeds: the first
   # such process to start makes them (mkdir is atomic), the others wait for its record of them.
-  blank=; case " $GPU_STUDY_THEN " in *" blank "*) blank=1;; esac
   setsid bash -c 'until [ -f "$1/seed$2/val/guide/metrics.json" ]; do sleep 5; done
     [ -z "$3" ] || mkdir "$1/.then-first" 2> /dev/null ||
       until grep -qs "\"returncode\": 0" "$1/gen_lam_blank.json"; do sleep 5; done

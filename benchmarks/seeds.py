@@ -148,10 +148,12 @@ def run_seed(seed, opt, root):
                                                                  run_dir / f'hyp-{kind}.yaml')]
         if kind and opt.guide_backbone:
             arm.train_args = [*arm.train_args, '--backbone-weights', guide]
-        # --tabulate trains nothing: an arm brought back from another machine has its metrics and curve, not always
-        # its weights (benchmarks/gpu.sh packs the guide's alone)
-        weights = guide if name == 'guide' else run_dir / name / 'weights' / 'best.pt' if opt.tabulate else \
-            pipeline.train(run_dir, name, cfg, arm, opt.epochs)
+        if name == 'guide':
+            weights = guide
+        elif opt.tabulate:  # trains nothing: an arm brought back from another machine may lack its weights
+            weights = run_dir / name / 'weights' / 'best.pt'  # (benchmarks/gpu.sh packs the guide's alone)
+        else:
+            weights = pipeline.train(run_dir, name, cfg, arm, opt.epochs)
         m = pipeline.validate(weights, name, arm, run_dir)
         curve = val_curve(Path(weights).parents[1])
         out[name] = {'mAP50': m['all']['mAP50'], 'mAP50-95': m['all']['mAP50-95'], 'params': m['params'],
