@@ -440,6 +440,28 @@ def test_box_fit_reruns_an_interrupted_val_from_scratch(load_benchmark, tmp_path
         assert (out / 'labels/a.txt').read_text() == '0 0.5 0.5 0.2 0.2 0.8\n' and len(vals) == 1
 
 
+def test_oversized_boxes_records_each_scems_eq9_product(load_benchmark):
+    """product_peaks records, for every SCEM and forward, max |S^h ⊗ S^v| computed by hand from the SCEM's input."""
+    import torch
+
+    from lagnet_modules.scem import SCEM
+    oversized = load_benchmark('oversized_boxes')
+    model = Model(str(ROOT / 'models' / 'dual-cspdarknet-lgb-scem-n.yaml'), nc=3).eval()
+    inputs = {}
+    for layer in model.model:
+        if isinstance(layer, SCEM):
+            layer.register_forward_pre_hook(lambda m, args: inputs.__setitem__(m.i, args[0]))
+    peaks = oversized.product_peaks(model)
+    with torch.no_grad():
+        for _ in range(2):
+            model(torch.rand(1, 6, 64, 64))
+    assert sorted(peaks) == sorted(inputs) and len(peaks) == 3 and all(len(v) == 2 for v in peaks.values())
+    with torch.no_grad():
+        for i, x in inputs.items():  # the second forward's input
+            scem = model.model[i]
+            assert peaks[i][1] == pytest.approx((scem.horizontal(x) * scem.vertical(x)).abs().max().item())
+
+
 def test_lam_swap_oracle_marks_exactly_the_labelled_boxes(load_benchmark, tmp_path):
     """lam_swap's oracle LAM: the JET blend of a map that is 255 inside each labelled box and 0 elsewhere (the empty
     LAM: 0 everywhere), written where the pair loader reads LAMs (lams-<kind>/<split>/), never beside the images."""
