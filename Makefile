@@ -48,7 +48,7 @@ pipeline:
 # trains 60 epochs: at 40 it finds 4-17 % of the scratches (AP) and LAGNet 1-28 %; at 60 they find 23-37 % and 26-30 %
 # on every seed, LAGNet 67.4 ± 4.6 against 60.4 ± 8.6 over 5 seeds (benchmarks/results/demo-recipe-*, section 7).
 demo: install datasets/demo/images
-	$(PYTHON) pipeline.py --data demo.yaml --cfg $$($(PYTHON) benchmarks/variants.py $(DEMO_CFG)) --guide-cfg yolov5n.yaml \
+	cfg=$$($(PYTHON) benchmarks/variants.py $(DEMO_CFG)) && $(PYTHON) pipeline.py --data demo.yaml --cfg $$cfg --guide-cfg yolov5n.yaml \
 		--guide-epochs $(DEMO_GUIDE_EPOCHS) --epochs $(DEMO_EPOCHS) --imgsz 128 --batch 8 --workers 1 --blank --guide-backbone --jobs 2 --name demo --train-args --hyp hyp.quick.yaml
 	$(PYTHON) detect.py --weights runs/pipeline/demo/$(DEMO_CFG)/weights/best.pt \
 		--source datasets/demo/images/test --imgsz 128 --line-thickness 1 --project runs/pipeline/demo \
