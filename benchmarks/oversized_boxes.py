@@ -51,7 +51,8 @@ def probe(weights, frac, conf):
     data_file = yaml.safe_load((run / 'opt.yaml').read_text())['data']
     from yolov5.utils.general import check_dataset
     d = check_dataset(data_file)
-    model = (load_checkpoint(weights).get('ema') or load_checkpoint(weights)['model']).float().eval()
+    checkpoint = load_checkpoint(weights)
+    model = (checkpoint.get('ema') or checkpoint['model']).float().eval()
     six = model.yaml.get('ch', 3) == 6
     layout = LamLayout.from_data(d) if six else None
     peaks = product_peaks(model)
