@@ -24,14 +24,9 @@ import yaml
 import lagnet_modules
 from lagnet_modules.data.images import list_images, read_image
 from lagnet_modules.data.layout import LamLayout
-from lagnet_modules.data.pairs import network_input
+from lagnet_modules.data.pairs import stack_pair, to_network
 from lagnet_modules.scem import SCEM
 from lagnet_modules.yolo.compat import load_checkpoint
-
-
-def tensor(bgr):
-    """(1, 3, H, W) RGB float tensor in [0, 1] from an OpenCV BGR image (square demo images: no letterbox)."""
-    return torch.from_numpy(np.ascontiguousarray(bgr[:, :, ::-1])).permute(2, 0, 1)[None].float() / 255
 
 
 def product_peaks(model):
@@ -58,9 +53,9 @@ def probe(weights, frac, conf):
     peaks = product_peaks(model)
     flagged, images = {}, list_images(d['test'])[0]
     for image in images:
-        x = tensor(read_image(image))
-        if six:
-            x = network_input(x, tensor(read_image(layout.path(image))))
+        im = read_image(image)  # square demo images at the trained size: no letterbox
+        pair = stack_pair(im, read_image(layout.path(image))) if six else im
+        x = torch.from_numpy(to_network(pair))[None].float() / 255  # the loaders' channel order, RGB first
         with torch.no_grad():
             p = model(x)[0][0]  # (N, 5 + nc): xywh in pixels, objectness, class scores
         score = (p[:, 4:5] * p[:, 5:]).amax(1)
