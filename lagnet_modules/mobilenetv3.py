@@ -17,6 +17,8 @@ from torch import nn
 from torchvision.models import mobilenetv3 as tv
 from torchvision.ops.misc import Conv2dNormActivation
 
+from .branches import branches
+
 # torchvision's MobileNetV3 BN settings (eps 1e-3, momentum 0.01), kept so ImageNet weights behave as trained.
 _NORM = partial(nn.BatchNorm2d, eps=0.001, momentum=0.01)
 _ACTIVATIONS = {'HS': nn.Hardswish, 'RE': nn.ReLU}
@@ -51,12 +53,11 @@ MOBILENET_LAYERS = (MobileNetConv, InvertedResidual)
 
 
 def load_mobilenetv3_weights(model, state_dict):
-    """Load a torchvision ``mobilenet_v3_{large,small}`` state dict into every MobileNetV3 branch of ``model``.
+    """Load a torchvision ``mobilenet_v3_{large,small}`` state dict into every branch of ``model``.
 
-    The model's MobileNetV3 layers, in order, are cut into runs of as many layers as the state dict has
-    ``features.<j>`` blocks (one run per branch: RGB, then LAM) and ``features.<j>.*`` is copied into the
-    j-th layer of each run. The classifier is ignored. Raises ValueError if any feature tensor is left
-    unused, any layer is left unfilled, or any shape differs. Returns the number of tensors copied.
+    ``features.<j>.*`` is copied into layer j of each branch (:func:`~lagnet_modules.branches.branches`: the layers
+    after each ``ChannelSlice``, RGB then LAM); the classifier is ignored. Raises ValueError if a branch is not the
+    state dict's MobileNetV3 (layer count, types, tensor names or shapes). Returns the number of tensors copied.
     """
     features = {}
     for key, value in state_dict.items():
@@ -66,22 +67,25 @@ def load_mobilenetv3_weights(model, state_dict):
     if not features:
         raise ValueError('state dict has no features.<j>.* tensors: is it a torchvision MobileNetV3?')
     n = max(features) + 1
-    layers = [m for m in model.modules() if isinstance(m, MOBILENET_LAYERS)]
-    if not layers or len(layers) % n:
-        raise ValueError(f'model has {len(layers)} MobileNetV3 layers, not a multiple of the {n} blocks in the state dict '
-                         '(MobileNetV3-Large has 17, -Small 13): wrong backbone variant?')
+    found = branches(model)
+    if not found:
+        raise ValueError('model has no ChannelSlice branches: MobileNetV3 weights load into a dual-branch LAGNet')
     copied = 0
-    for branch in range(len(layers) // n):
-        for j in range(n):
-            layer, src = layers[branch * n + j], features.get(j, {})
-            own = layer.state_dict()
+    for branch in found:
+        if len(branch) != n or not all(isinstance(m, MOBILENET_LAYERS) for m in branch):
+            names = ', '.join(type(m).__name__ for m in branch[:3])
+            raise ValueError(f'the branch from model layer {branch[0].i} ({len(branch)} layers: {names}, …) is not the '
+                             f'{n}-block MobileNetV3 of the state dict (MobileNetV3-Large has 17 blocks, -Small 13): '
+                             'wrong backbone variant? (dual-CSPDarkNet configs take a YOLOv5 checkpoint)')
+        for j, layer in enumerate(branch):
+            own, src = layer.state_dict(), features.get(j, {})
             if set(own) != set(src):
-                raise ValueError(f'features.{j} does not match model layer {getattr(layer, "i", "?")}: '
+                raise ValueError(f'features.{j} does not match model layer {layer.i}: '
                                  f'missing {sorted(set(own) - set(src))[:3]}, unused {sorted(set(src) - set(own))[:3]}')
             for k, v in src.items():
                 if own[k].shape != v.shape:
-                    raise ValueError(f'features.{j}.{k}: shape {tuple(v.shape)} != model layer '
-                                     f'{getattr(layer, "i", "?")} {tuple(own[k].shape)}')
+                    raise ValueError(f'features.{j}.{k}: shape {tuple(v.shape)} != model layer {layer.i} '
+                                     f'{tuple(own[k].shape)}')
             layer.load_state_dict(src)
             copied += len(src)
     return copied

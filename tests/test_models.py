@@ -104,8 +104,10 @@ def test_torchvision_mobilenetv3_weights_load_into_both_branches(cfg, tv):
     half = len(layers) // 2
     torch.testing.assert_close(layers[0][0].weight, sd['features.0.0.weight'])
     torch.testing.assert_close(layers[half][0].weight, sd['features.0.0.weight'])
-    with pytest.raises(ValueError, match='not a multiple'):
+    with pytest.raises(ValueError, match='wrong backbone variant'):
         load_mobilenetv3_weights(build('lagnet-s.yaml' if cfg == 'lagnet-l.yaml' else 'lagnet-l.yaml'), sd)
+    with pytest.raises(ValueError, match=r'layer 2 \(10 layers: Conv, Conv, C3'):
+        load_mobilenetv3_weights(build('dual-cspdarknet-lgb-scem-n.yaml'), sd)
 
 
 def test_yolov5_backbone_loads_into_both_dual_cspdarknet_branches():
