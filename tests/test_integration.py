@@ -227,7 +227,8 @@ def test_backbone_weights_file_fills_both_branches(tmp_path, cfg, tv):
         torch.testing.assert_close(m[0].weight, sd['features.0.0.weight'])
     other = 'mobilenet_v3_large' if tv == 'mobilenet_v3_small' else 'mobilenet_v3_small'
     torch.save(getattr(torchvision.models, other)(weights=None).state_dict(), tmp_path / 'other.pth')
-    with pytest.raises(UsageError, match='--backbone-weights .*other.pth: model has .* wrong backbone variant'):
+    with pytest.raises(UsageError,
+                       match='--backbone-weights .*other.pth: the branch from model layer 2 .* wrong backbone variant'):
         train.backbone_loader(str(tmp_path / 'other.pth'))(str(find_file(cfg, 'models')), ch=3, nc=3)
 
 
