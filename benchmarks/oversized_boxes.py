@@ -4,12 +4,13 @@
         --arms guide dual-cspdarknet-lgb-scem-n-guide-guide-backbone dual-cspdarknet-lgb-scem-n-blank-guide-backbone
 
 Each seed's trained arm (``<study>/seed<N>/<arm>/weights/best.pt``, as benchmarks/seeds.py leaves it) runs on every
-test image of the data it trained on (with its own LAMs). An image counts when the model predicts a box wider and
-taller than ``--frac`` of the image at confidence ≥ ``--conf`` (detect.py's default 0.25): in the demo's labels no box
-is larger than 0.6 × 0.6 of the image, so such a box is always wrong, and it is what a user sees first. For models
-with SCEM the script also reports, on the flagged images against the others, the largest ``|S^h ⊗ S^v|`` (Eq. 9's
-product, the input of SCEM's first 1×1 conv) of each SCEM: a product of two branch outputs grows with the square of
-its input, so an input a few times its usual size leaves it far larger. Writes
+test image of the data it trained on (with its own LAMs), letterboxed to the size it trained at (image and LAM alike,
+as the pair loader does). An image counts when the model predicts a box wider and taller than ``--frac`` of the image
+at confidence ≥ ``--conf`` (detect.py's default 0.25): in the demo's labels no box is larger than 0.6 × 0.6 of the
+image, so such a box is always wrong, and it is what a user sees first (on NEU-DET it is not: pitted-surface labels
+often span the image). For models with SCEM the script also reports, on the flagged images against the others, the
+largest ``|S^h ⊗ S^v|`` (Eq. 9's product, the input of SCEM's first 1×1 conv) of each SCEM: a product of two branch
+outputs grows with the square of its input, so an input a few times its usual size leaves it far larger. Writes
 benchmarks/results/oversized-boxes-<study>-<date>.md (or --out).
 """
 import argparse
@@ -20,13 +21,14 @@ from pathlib import Path
 import numpy as np
 import torch
 import yaml
+from yolov5.utils.augmentations import letterbox
 
 import lagnet_modules
 from lagnet_modules.data.images import list_images, read_image
 from lagnet_modules.data.layout import LamLayout
-from lagnet_modules.data.pairs import stack_pair, to_network
+from lagnet_modules.data.pairs import letterbox as letterbox_pair, stack_pair, to_network
 from lagnet_modules.scem import SCEM
-from lagnet_modules.yolo.compat import load_checkpoint
+from lagnet_modules.yolo.compat import check_dataset, load_checkpoint
 
 
 def product_peaks(model):
@@ -43,8 +45,8 @@ def product_peaks(model):
 def probe(weights, frac, conf):
     """(flagged stems with their top confidence, {SCEM index: (peaks on flagged, peaks on the others)}) for one arm."""
     run = Path(weights).parents[1]
-    data_file = yaml.safe_load((run / 'opt.yaml').read_text())['data']
-    from yolov5.utils.general import check_dataset
+    trained = yaml.safe_load((run / 'opt.yaml').read_text())
+    data_file, imgsz = trained['data'], trained['imgsz']
     d = check_dataset(data_file)
     checkpoint = load_checkpoint(weights)
     model = (checkpoint.get('ema') or checkpoint['model']).float().eval()
@@ -53,13 +55,17 @@ def probe(weights, frac, conf):
     peaks = product_peaks(model)
     flagged, images = {}, list_images(d['test'])[0]
     for image in images:
-        im = read_image(image)  # square demo images at the trained size: no letterbox
-        pair = stack_pair(im, read_image(layout.path(image))) if six else im
-        x = torch.from_numpy(to_network(pair))[None].float() / 255  # the loaders' channel order, RGB first
+        im = read_image(image)
+        if six:
+            boxed, _, (dw, dh) = letterbox_pair(stack_pair(im, read_image(layout.path(image))), imgsz, auto=False)
+        else:
+            boxed, _, (dw, dh) = letterbox(im, imgsz, auto=False)
+        x = torch.from_numpy(to_network(boxed))[None].float() / 255  # the loaders' channel order, RGB first
         with torch.no_grad():
             p = model(x)[0][0]  # (N, 5 + nc): xywh in pixels, objectness, class scores
         score = (p[:, 4:5] * p[:, 5:]).amax(1)
-        big = (p[:, 2] > frac * x.shape[3]) & (p[:, 3] > frac * x.shape[2]) & (score >= conf)
+        width, height = x.shape[3] - 2 * dw, x.shape[2] - 2 * dh  # the image inside the letterbox
+        big = (p[:, 2] > frac * width) & (p[:, 3] > frac * height) & (score >= conf)
         if big.any():
             flagged[Path(image).stem] = score[big].max().item()
     hit = np.array([Path(i).stem in flagged for i in images])

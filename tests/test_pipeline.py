@@ -462,6 +462,40 @@ def test_oversized_boxes_records_each_scems_eq9_product(load_benchmark):
             assert peaks[i][1] == pytest.approx((scem.horizontal(x) * scem.vertical(x)).abs().max().item())
 
 
+def test_oversized_boxes_letterboxes_and_measures_against_the_image(load_benchmark, tmp_path, monkeypatch):
+    """A 128 × 64 test image reaches a model trained at 64 px letterboxed to 64 × 64, and a box counts as oversized
+    against the 64 × 32 image inside the letterbox, not against the padded square or the file's size."""
+    import cv2
+    import numpy as np
+    import torch
+
+    oversized = load_benchmark('oversized_boxes')
+    (tmp_path / 'images/test').mkdir(parents=True)
+    cv2.imwrite(str(tmp_path / 'images/test/wide.png'), np.full((64, 128, 3), 60, np.uint8))
+    data = tmp_path / 'data.yaml'
+    data.write_text(yaml.safe_dump({'path': str(tmp_path), 'train': 'images/test', 'val': 'images/test',
+                                    'test': 'images/test', 'names': {0: 'a', 1: 'b'}}))
+    run = tmp_path / 'run'
+    (run / 'weights').mkdir(parents=True)
+    (run / 'opt.yaml').write_text(yaml.safe_dump({'data': str(data), 'imgsz': 64}))
+    seen = []
+
+    class Fixed(torch.nn.Module):
+        """Two boxes of class 1 at full confidence: 0.7 and 0.5 of the inner image's width and height."""
+        yaml, model = {'ch': 3}, torch.nn.ModuleList()
+
+        def forward(self, x):
+            seen.append(tuple(x.shape))
+            boxes = [[32, 32, 0.7 * 64, 0.7 * 32, 1, 0, 1], [32, 32, 0.5 * 64, 0.5 * 32, 1, 0, 1]]
+            return torch.tensor([boxes]), None
+
+    monkeypatch.setattr(oversized, 'load_checkpoint', lambda weights: {'model': Fixed()})
+    flagged, _, n = oversized.probe(run / 'weights' / 'best.pt', 0.6, 0.25)
+    assert seen == [(1, 3, 64, 64)] and n == 1 and flagged == {'wide': 1.0}
+    flagged, _, _ = oversized.probe(run / 'weights' / 'best.pt', 0.75, 0.25)
+    assert flagged == {}
+
+
 def test_lam_swap_oracle_marks_exactly_the_labelled_boxes(load_benchmark, tmp_path):
     """lam_swap's oracle LAM: the JET blend of a map that is 255 inside each labelled box and 0 elsewhere (the empty
     LAM: 0 everywhere), written where the pair loader reads LAMs (lams-<kind>/<split>/), never beside the images."""
