@@ -5,10 +5,10 @@
 
 For every split of the data YAML: the AUROC of the raw Eq. 1 map (before colour coding) as a detector of defect
 pixels, i.e. the probability that a pixel inside a labelled box scores higher than a pixel outside every box (ties
-count half), pooled over the split; and the mean map inside and outside boxes. --saved-maps scores the maps
-gen_lam.py --save-map wrote beside the LAMs instead of running a guide (e.g. out-of-fold maps from --folds).
-A guide whose training-split AUROC is far above its test-split AUROC hands LAGNet cleaner maps in training than
-it will see at test time.
+count half), pooled over the split; the mean map inside and outside boxes; and the same AUROC for each class's box
+pixels (which defects the map marks). --saved-maps scores the maps gen_lam.py --save-map wrote beside the LAMs
+instead of running a guide (e.g. out-of-fold maps from --folds). A guide whose training-split AUROC is far above its
+test-split AUROC hands LAGNet cleaner maps in training than it will see at test time.
 Writes benchmarks/results/lam-quality-<run>-<date>.md (or --out).
 """
 import argparse
@@ -21,18 +21,19 @@ import numpy as np
 import lagnet_modules
 
 
-def box_mask(label_file, shape):
-    """Boolean (H, W): pixels inside any YOLO-format box of ``label_file``."""
+def class_masks(label_file, shape):
+    """{class: boolean (H, W) of the pixels inside that class's YOLO-format boxes} of ``label_file``."""
     h, w = shape
-    mask = np.zeros((h, w), bool)
+    masks = {}
     if Path(label_file).is_file():
         for line in Path(label_file).read_text().splitlines():
             if line.strip():
-                _, x, y, bw, bh = map(float, line.split()[:5])
+                c, x, y, bw, bh = map(float, line.split()[:5])
                 x1, x2 = int(round((x - bw / 2) * w)), int(round((x + bw / 2) * w))
                 y1, y2 = int(round((y - bh / 2) * h)), int(round((y + bh / 2) * h))
+                mask = masks.setdefault(int(c), np.zeros((h, w), bool))
                 mask[max(y1, 0):max(y2, 0), max(x1, 0):max(x2, 0)] = True
-    return mask
+    return masks
 
 
 def auroc(positive_hist, negative_hist):
@@ -61,21 +62,26 @@ def saved_maps(data):
 
 
 def split_quality(maps, images, label_files, batch=16):
-    """{'auroc', 'inside', 'outside', 'images'} of one split; ``maps``: image files -> raw maps."""
-    pos, neg = np.zeros(256, np.int64), np.zeros(256, np.int64)
+    """{'auroc', 'inside', 'outside', 'images', 'classes'} of one split; ``maps``: image files -> raw maps.
+    'classes': {class: AUROC of the pixels inside that class's boxes against the pixels outside every box}."""
+    pos, neg, by_class = np.zeros(256, np.int64), np.zeros(256, np.int64), {}
     inside, outside = [], []
     for k in range(0, len(images), batch):
         files = images[k:k + batch]
         for f, m in zip(files, maps(files)):
             q = np.clip(np.round(m), 0, 255).astype(np.int64)
-            mask = box_mask(label_files[f], q.shape)
+            masks = class_masks(label_files[f], q.shape)
+            mask = np.logical_or.reduce(list(masks.values())) if masks else np.zeros(q.shape, bool)
             pos += np.bincount(q[mask], minlength=256)
             neg += np.bincount(q[~mask], minlength=256)
+            for c, class_mask in masks.items():
+                by_class[c] = by_class.get(c, 0) + np.bincount(q[class_mask], minlength=256)
             if mask.any():
                 inside.append(m[mask].mean())
             outside.append(m[~mask].mean())
     return {'auroc': auroc(pos, neg), 'inside': float(np.mean(inside)) if inside else float('nan'),
-            'outside': float(np.mean(outside)), 'images': len(outside)}
+            'outside': float(np.mean(outside)), 'images': len(outside),
+            'classes': {c: auroc(h, neg) for c, h in sorted(by_class.items())}}
 
 
 def main(argv=None):
@@ -109,6 +115,11 @@ def main(argv=None):
              '|---|---|---|---|---|']
     lines += [f"| {k} | {r['images']} | {r['auroc']:.3f} | {r['inside']:.1f} | {r['outside']:.1f} |"
               for k, r in rows.items()]
+    lines += ['', "AUROC by class: pixels inside that class's boxes against pixels outside every box.", '',
+              '| class | ' + ' | '.join(rows) + ' |', '|---' * (len(rows) + 1) + '|']
+    for c in sorted({c for r in rows.values() for c in r['classes']}):
+        cells = [f"{r['classes'][c]:.3f}" if c in r['classes'] else '—' for r in rows.values()]
+        lines.append(f"| {d['names'][c]} | " + ' | '.join(cells) + ' |')
     command = ' '.join(argv if argv is not None else sys.argv[1:])
     lines += ['', f"Command: `python benchmarks/lam_quality.py {command}`", '']
     run = Path(opt.data).stem if opt.saved_maps else Path(opt.weights).parents[2].name

@@ -160,7 +160,7 @@ def test_an_interrupted_training_resumes_and_only_a_finished_one_is_reused(tmp_p
 
 def test_lam_quality_scores_saved_maps(load_benchmark, tmp_path):
     """AUROC of saved raw maps (gen_lam --save-map, where the layout puts them): 1 when the map is bright exactly
-    inside the box, 0 when inverted."""
+    inside the box, 0 when inverted; by class, each class's box pixels against the background alone."""
     import cv2
     import numpy as np
     lq = load_benchmark('lam_quality')
@@ -176,7 +176,15 @@ def test_lam_quality_scores_saved_maps(load_benchmark, tmp_path):
         m = np.full((8, 8), 200 - left, np.uint8)
         m[:, :4] = left
         cv2.imwrite(str(tmp_path / 'lams_maps' / 'test' / 'a.png'), m)
-        assert lq.split_quality(lq.saved_maps(data), [image], label)['auroc'] == expected
+        quality = lq.split_quality(lq.saved_maps(data), [image], label)
+        assert quality['auroc'] == expected and quality['classes'] == {0: expected}
+    # by class: class 0 (columns 0-1) bright, class 1 (columns 2-3) dark, the background between: 0.5 pooled
+    (tmp_path / 'labels' / 'test' / 'a.txt').write_text('0 0.125 0.5 0.25 1.0\n1 0.375 0.5 0.25 1.0\n')
+    m = np.full((8, 8), 100, np.uint8)
+    m[:, :2], m[:, 2:4] = 200, 0
+    cv2.imwrite(str(tmp_path / 'lams_maps' / 'test' / 'a.png'), m)
+    quality = lq.split_quality(lq.saved_maps(data), [image], label)
+    assert quality['auroc'] == 0.5 and quality['classes'] == {0: 1.0, 1: 0.0}
 
 
 def test_seeds_curve_summaries(load_benchmark):
