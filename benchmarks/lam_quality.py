@@ -21,19 +21,35 @@ import numpy as np
 import lagnet_modules
 
 
-def class_masks(label_file, shape):
-    """{class: boolean (H, W) of the pixels inside that class's YOLO-format boxes} of ``label_file``."""
+def boxes(label_file, shape):
+    """(class, y1, y2, x1, x2) in pixels, clipped to the image, of each YOLO-format box of ``label_file``."""
     h, w = shape
-    masks = {}
     if Path(label_file).is_file():
         for line in Path(label_file).read_text().splitlines():
             if line.strip():
                 c, x, y, bw, bh = map(float, line.split()[:5])
                 x1, x2 = int(round((x - bw / 2) * w)), int(round((x + bw / 2) * w))
                 y1, y2 = int(round((y - bh / 2) * h)), int(round((y + bh / 2) * h))
-                mask = masks.setdefault(int(c), np.zeros((h, w), bool))
-                mask[max(y1, 0):max(y2, 0), max(x1, 0):max(x2, 0)] = True
+                yield int(c), max(y1, 0), max(y2, 0), max(x1, 0), max(x2, 0)
+
+
+def class_masks(label_file, shape):
+    """{class: boolean (H, W) of the pixels inside that class's boxes} of ``label_file``."""
+    masks = {}
+    for c, y1, y2, x1, x2 in boxes(label_file, shape):
+        masks.setdefault(c, np.zeros(shape, bool))[y1:y2, x1:x2] = True
     return masks
+
+
+def middle_and_ends(box):
+    """Mean map over the middle fifth and over the two end fifths of a box, cut along its long side (None if < 5 px):
+    YOLOv5 trains objectness at the cells near a box's centre, so a long box's map may fade towards its ends."""
+    box = box if box.shape[0] >= box.shape[1] else box.T
+    fifth = box.shape[0] // 5
+    if not fifth or not box.shape[1]:
+        return None
+    middle = box[2 * fifth:box.shape[0] - 2 * fifth]
+    return middle.mean(), np.concatenate((box[:fifth], box[-fifth:])).mean()
 
 
 def auroc(positive_hist, negative_hist):
@@ -63,8 +79,9 @@ def saved_maps(data):
 
 def split_quality(maps, images, label_files, batch=16):
     """{'auroc', 'inside', 'outside', 'images', 'classes'} of one split; ``maps``: image files -> raw maps.
-    'classes': {class: AUROC of the pixels inside that class's boxes against the pixels outside every box}."""
-    pos, neg, by_class = np.zeros(256, np.int64), np.zeros(256, np.int64), {}
+    'classes': {class: AUROC of the pixels inside that class's boxes against the pixels outside every box};
+    'middle_ends': {class: mean map over the middle and over the end fifths of its boxes (see middle_and_ends)}."""
+    pos, neg, by_class, along = np.zeros(256, np.int64), np.zeros(256, np.int64), {}, {}
     inside, outside = [], []
     for k in range(0, len(images), batch):
         files = images[k:k + batch]
@@ -76,12 +93,16 @@ def split_quality(maps, images, label_files, batch=16):
             neg += np.bincount(q[~mask], minlength=256)
             for c, class_mask in masks.items():
                 by_class[c] = by_class.get(c, 0) + np.bincount(q[class_mask], minlength=256)
+            for c, y1, y2, x1, x2 in boxes(label_files[f], q.shape):
+                if (parts := middle_and_ends(m[y1:y2, x1:x2])) is not None:
+                    along.setdefault(c, []).append(parts)
             if mask.any():
                 inside.append(m[mask].mean())
             outside.append(m[~mask].mean())
     return {'auroc': auroc(pos, neg), 'inside': float(np.mean(inside)) if inside else float('nan'),
             'outside': float(np.mean(outside)), 'images': len(outside),
-            'classes': {c: auroc(h, neg) for c, h in sorted(by_class.items())}}
+            'classes': {c: auroc(h, neg) for c, h in sorted(by_class.items())},
+            'middle_ends': {c: tuple(np.mean(v, 0)) for c, v in sorted(along.items())}}
 
 
 def main(argv=None):
@@ -115,10 +136,14 @@ def main(argv=None):
              '|---|---|---|---|---|']
     lines += [f"| {k} | {r['images']} | {r['auroc']:.3f} | {r['inside']:.1f} | {r['outside']:.1f} |"
               for k, r in rows.items()]
-    lines += ['', "AUROC by class: pixels inside that class's boxes against pixels outside every box.", '',
-              '| class | ' + ' | '.join(rows) + ' |', '|---' * (len(rows) + 1) + '|']
+    lines += ['', "By class: AUROC of the pixels inside that class's boxes against the pixels outside every box; mean "
+              'map over the middle fifth / the two end fifths of its boxes, cut along the long side.', '',
+              '| class | ' + ' | '.join(f'{k} AUROC | {k} middle / ends' for k in rows) + ' |',
+              '|---' * (2 * len(rows) + 1) + '|']
     for c in sorted({c for r in rows.values() for c in r['classes']}):
-        cells = [f"{r['classes'][c]:.3f}" if c in r['classes'] else '—' for r in rows.values()]
+        cells = [f"{r['classes'][c]:.3f} | " + ('{:.1f} / {:.1f}'.format(*r['middle_ends'][c])
+                                                if c in r['middle_ends'] else '—') if c in r['classes'] else '— | —'
+                 for r in rows.values()]
         lines.append(f"| {d['names'][c]} | " + ' | '.join(cells) + ' |')
     command = ' '.join(argv if argv is not None else sys.argv[1:])
     lines += ['', f"Command: `python benchmarks/lam_quality.py {command}`", '']

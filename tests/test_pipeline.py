@@ -160,7 +160,8 @@ def test_an_interrupted_training_resumes_and_only_a_finished_one_is_reused(tmp_p
 
 def test_lam_quality_scores_saved_maps(load_benchmark, tmp_path):
     """AUROC of saved raw maps (gen_lam --save-map, where the layout puts them): 1 when the map is bright exactly
-    inside the box, 0 when inverted; by class, each class's box pixels against the background alone."""
+    inside the box, 0 when inverted; by class, each class's box pixels against the background alone, and the
+    map's mean over the middle and the end fifths of each box."""
     import cv2
     import numpy as np
     lq = load_benchmark('lam_quality')
@@ -185,6 +186,10 @@ def test_lam_quality_scores_saved_maps(load_benchmark, tmp_path):
     cv2.imwrite(str(tmp_path / 'lams_maps' / 'test' / 'a.png'), m)
     quality = lq.split_quality(lq.saved_maps(data), [image], label)
     assert quality['auroc'] == 0.5 and quality['classes'] == {0: 1.0, 1: 0.0}
+    assert quality['middle_ends'] == {0: (200, 200), 1: (0, 0)}
+    peaked = np.repeat(np.array([0, 0, 5, 5, 9, 9, 5, 5, 0, 0.])[:, None], 3, 1)  # a tall box lit in its middle
+    assert lq.middle_and_ends(peaked) == lq.middle_and_ends(peaked.T) == (9, 0)
+    assert lq.middle_and_ends(peaked[:4]) is None
 
 
 def test_seeds_curve_summaries(load_benchmark):
