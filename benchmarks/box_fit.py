@@ -8,7 +8,8 @@ the test split of the data it trained on (its own LAMs), with stock val.py's pre
 --save-conf``, into ``<study>/seed<N>/box-fit/<arm>``); they are then matched to the labels by stock YOLOv5's own
 ``process_batch`` at each ``--iou`` threshold and scored by its ``ap_per_class`` (so the 0.5 column is val.py's
 mAP@0.5). A class whose AP climbs from IoU 0.5 to 0.25 is found but boxed loosely (a long thin defect boxed in parts,
-or with a box too short or too wide); a class low at 0.1 too is not found. Writes
+or with a box too short or too wide); a class low at 0.1 too is not found. A second table counts the boxes drawn per
+label (:func:`box_counts`): more than one is a defect boxed twice or in parts. Writes
 benchmarks/results/box-fit-<study>-<date>.md (or --out).
 """
 import argparse
@@ -56,8 +57,29 @@ def ap_at(predictions, labels, ious, nc):
     return out
 
 
-def arm_ap(study, seed, arm, ious, device=''):
-    """AP per class at ``ious`` of one trained arm on its test split, and the class names."""
+def box_counts(predictions, labels, nc, conf=0.25):
+    """(nc, 4) per class: the labels, then the predicted boxes at confidence ≥ ``conf`` (detect.py's default) whose
+    best IoU with a label of their class is ≥ 0.5, in [0.1, 0.5) (a part of a defect, or a loose box), < 0.1.
+    Same inputs as :func:`ap_at`."""
+    import torch
+    from yolov5.utils.general import xywh2xyxy
+    from yolov5.utils.metrics import box_iou
+    counts = np.zeros((nc, 4), int)
+    for stem, lab in labels.items():
+        np.add.at(counts[:, 0], lab[:, 0].astype(int), 1)
+        pred = predictions.get(stem, np.zeros((0, 6)))
+        pred = pred[pred[:, 5] >= conf]
+        for c in np.unique(pred[:, 0]).astype(int):
+            p, q = pred[pred[:, 0] == c, 1:5], lab[lab[:, 0] == c, 1:5]
+            best = box_iou(torch.tensor(xywh2xyxy(p)), torch.tensor(xywh2xyxy(q))).amax(1).numpy() if len(q) else \
+                np.zeros(len(p))
+            counts[c, 1:] += (best >= 0.5).sum(), ((best >= 0.1) & (best < 0.5)).sum(), (best < 0.1).sum()
+    return counts
+
+
+def arm_boxes(study, seed, arm, device=''):
+    """Predictions and labels ({stem: array}, as :func:`ap_at` takes them) of one trained arm on its test split, and
+    the class names."""
     run_dir = study / f'seed{seed}'
     weights = run_dir / arm / 'weights' / 'best.pt'
     if not weights.is_file():
@@ -76,8 +98,9 @@ def arm_ap(study, seed, arm, ious, device=''):
     images, _ = list_images(d['test'])
     labels = {Path(i).stem: read_boxes(f, 5) for i, f in zip(images, img2label_paths(images))}
     predictions = {f.stem: read_boxes(f, 6) for f in (out / 'labels').glob('*.txt')}
-    names = [d['names'][k] for k in sorted(d['names'])]  # check_dataset makes names a dict
-    return ap_at(predictions, labels, ious, len(names)), names
+    return predictions, labels, [d['names'][k] for k in sorted(d['names'])]  # check_dataset makes names a dict
+
+
 
 
 def main(argv=None):
@@ -92,11 +115,12 @@ def main(argv=None):
     opt = ap.parse_args(argv)
     lagnet_modules.install()
     study = Path(opt.study)
-    results = {}
+    results, counts = {}, {}
     for arm in opt.arms:
-        per_seed = [arm_ap(study, s, arm, opt.iou, opt.device) for s in opt.seeds]
-        names = per_seed[0][1]
-        results[arm] = np.stack([r[0] for r in per_seed])  # (seeds, nc, ious)
+        per_seed = [arm_boxes(study, s, arm, opt.device) for s in opt.seeds]
+        names = per_seed[0][2]
+        results[arm] = np.stack([ap_at(p, q, opt.iou, len(names)) for p, q, _ in per_seed])  # (seeds, nc, ious)
+        counts[arm] = np.stack([box_counts(p, q, len(names)) for p, q, _ in per_seed])  # (seeds, nc, 4)
     head = ' | '.join(f'IoU {t:g}' for t in opt.iou)
     lines = [f'# Box fit — {study.name}, {datetime.date.today().isoformat()}', '',
              textwrap.fill(f'Test split, seeds {opt.seeds}: AP in % (mean ± std over seeds) at each IoU threshold, '
@@ -108,6 +132,17 @@ def main(argv=None):
                      + ' |')
         for c, name in enumerate(names):
             lines.append(f'| | {name} | ' + ' | '.join(fmt(ap_[:, c, i]) for i in range(len(opt.iou))) + ' |')
+    lines += ['', textwrap.fill("Boxes per label: val.py's boxes (NMS at IoU 0.6; detect.py's 0.45 may merge more) at "
+                                "confidence ≥ 0.25 (detect.py's default), by their best IoU with a label of their "
+                                'class, mean ± std over seeds: more than one box per label is a defect boxed twice or '
+                                'in parts.', 118), '',
+              '| arm | class | labels | boxes | IoU ≥ 0.5 | IoU 0.1-0.5 | IoU < 0.1 |', '|---|---|---|---|---|---|---|']
+    for arm, n in counts.items():
+        for c, name in [(slice(None), 'all'), *enumerate(names)]:
+            k = n[:, c].reshape(len(opt.seeds), -1, 4).sum(1)  # (seeds, 4)
+            per_label = k[:, 1:] / np.maximum(k[:, :1], 1)
+            lines.append(f'| {arm if name == "all" else ""} | {name} | {k[0, 0]} | {fmt(per_label.sum(1), 1, 2)} | '
+                         + ' | '.join(fmt(per_label[:, i], 1, 2) for i in range(3)) + ' |')
     command = ' '.join(argv if argv is not None else sys.argv[1:])
     lines += ['', f'Reproduce: `python benchmarks/box_fit.py {command}`', '']
     name = opt.out or f'box-fit-{study.name}'

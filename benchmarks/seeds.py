@@ -231,9 +231,9 @@ def provenance(results, models):
     return lines
 
 
-def fmt(values, scale=100):
+def fmt(values, scale=100, digits=1):
     v = scale * np.array(values)
-    return f'{v.mean():.1f} ± {v.std(ddof=1) if len(v) > 1 else 0:.1f}'
+    return f'{v.mean():.{digits}f} ± {v.std(ddof=1) if len(v) > 1 else 0:.{digits}f}'
 
 
 def label(name, cfg, kind):

@@ -421,6 +421,22 @@ def test_box_fit_scores_a_loose_box_at_a_loose_iou_only(load_benchmark):
     assert ap[0].tolist() == pytest.approx([0.995, 0.0]) and np.isnan(ap[1]).all() and ap[2].tolist() == [0, 0]
 
 
+def test_box_fit_counts_a_scratch_boxed_in_parts(load_benchmark):
+    """box_counts: a long label boxed whole (IoU 1), over 5/8 of its length (IoU 0.625), over a quarter (IoU 0.25: a
+    part), away from it (IoU 0), below confidence 0.25 (not counted), as another class (that class's row)."""
+    import numpy as np
+    box_fit = load_benchmark('box_fit')
+    labels = {'a': np.array([[0, 0.5, 0.5, 0.8, 0.1]]), 'b': np.zeros((0, 5))}
+    predictions = {'a': np.array([[0, 0.5, 0.5, 0.8, 0.1, 0.9],
+                                  [0, 0.35, 0.5, 0.5, 0.1, 0.8],
+                                  [0, 0.2, 0.5, 0.2, 0.1, 0.7],
+                                  [0, 0.5, 0.9, 0.8, 0.1, 0.6],
+                                  [0, 0.5, 0.5, 0.8, 0.1, 0.1],
+                                  [1, 0.5, 0.5, 0.8, 0.1, 0.9]]),
+                   'b': np.array([[1, 0.5, 0.5, 0.2, 0.2, 0.5]])}
+    assert box_fit.box_counts(predictions, labels, nc=2).tolist() == [[1, 2, 1, 1], [0, 0, 0, 2]]
+
+
 def test_box_fit_reruns_an_interrupted_val_from_scratch(load_benchmark, tmp_path, monkeypatch):
     """Stock val.py appends to its label files: predictions left by an interrupted run (no ``done`` marker) are
     deleted before val runs again, so no detection is counted twice; a finished run is reused as it is."""
@@ -448,8 +464,8 @@ def test_box_fit_reruns_an_interrupted_val_from_scratch(load_benchmark, tmp_path
 
     monkeypatch.setattr(box_fit.pipeline, 'sh', val)
     for _ in range(2):
-        ap, names = box_fit.arm_ap(tmp_path / 'study', 0, 'guide', [0.5])
-        assert names == ['a'] and ap.tolist() == [[pytest.approx(0.995)]]
+        predictions, labels, names = box_fit.arm_boxes(tmp_path / 'study', 0, 'guide')
+        assert names == ['a'] and box_fit.ap_at(predictions, labels, [0.5], 1).tolist() == [[pytest.approx(0.995)]]
         assert (out / 'labels/a.txt').read_text() == '0 0.5 0.5 0.2 0.2 0.8\n' and len(vals) == 1
 
 
