@@ -101,8 +101,6 @@ def arm_boxes(study, seed, arm, device=''):
     return predictions, labels, [d['names'][k] for k in sorted(d['names'])]  # check_dataset makes names a dict
 
 
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--study', required=True, help='a benchmarks/seeds.py run folder, runs/seeds/<name>')
@@ -132,8 +130,8 @@ def main(argv=None):
                      + ' |')
         for c, name in enumerate(names):
             lines.append(f'| | {name} | ' + ' | '.join(fmt(ap_[:, c, i]) for i in range(len(opt.iou))) + ' |')
-    lines += ['', textwrap.fill("Boxes per label: val.py's boxes (NMS at IoU 0.6; detect.py's 0.45 may merge more) at "
-                                "confidence ≥ 0.25 (detect.py's default), by their best IoU with a label of their "
+    lines += ['', textwrap.fill("Boxes per label: val.py's boxes (NMS at IoU 0.6; detect.py's 0.45 may merge more) "
+                                "at confidence ≥ 0.25 (detect.py's default), by their best IoU with a label of their "
                                 'class, mean ± std over seeds: more than one box per label is a defect boxed twice or '
                                 'in parts.', 118), '',
               '| arm | class | labels | boxes | IoU ≥ 0.5 | IoU 0.1-0.5 | IoU < 0.1 |', '|---|---|---|---|---|---|---|']

@@ -78,7 +78,8 @@ def saved_maps(data):
 
 
 def split_quality(maps, images, label_files, batch=16):
-    """{'auroc', 'inside', 'outside', 'images', 'classes'} of one split; ``maps``: image files -> raw maps.
+    """{'auroc', 'inside', 'outside', 'images', 'classes', 'middle_ends'} of one split (``maps``: image files ->
+    raw maps).
     'classes': {class: AUROC of the pixels inside that class's boxes against the pixels outside every box};
     'middle_ends': {class: mean map over the middle and over the end fifths of its boxes (see middle_and_ends)}."""
     pos, neg, by_class, along = np.zeros(256, np.int64), np.zeros(256, np.int64), {}, {}
@@ -141,9 +142,10 @@ def main(argv=None):
               '| class | ' + ' | '.join(f'{k} AUROC | {k} middle / ends' for k in rows) + ' |',
               '|---' * (2 * len(rows) + 1) + '|']
     for c in sorted({c for r in rows.values() for c in r['classes']}):
-        cells = [f"{r['classes'][c]:.3f} | " + ('{:.1f} / {:.1f}'.format(*r['middle_ends'][c])
-                                                if c in r['middle_ends'] else '—') if c in r['classes'] else '— | —'
-                 for r in rows.values()]
+        cells = []
+        for r in rows.values():
+            cells.append(f"{r['classes'][c]:.3f}" if c in r['classes'] else '—')
+            cells.append('{:.1f} / {:.1f}'.format(*r['middle_ends'][c]) if c in r['middle_ends'] else '—')
         lines.append(f"| {d['names'][c]} | " + ' | '.join(cells) + ' |')
     command = ' '.join(argv if argv is not None else sys.argv[1:])
     lines += ['', f"Command: `python benchmarks/lam_quality.py {command}`", '']
