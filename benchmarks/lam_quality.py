@@ -120,11 +120,16 @@ def main(argv=None):
     from yolov5.utils.dataloaders import img2label_paths
     from yolov5.utils.general import check_dataset
 
+    from lagnet_modules.cli.common import UsageError, require_images
     from lagnet_modules.data.images import list_images
     from lagnet_modules.data.lam import LAMGenerator
     from lagnet_modules.paths import find_file
-    d = check_dataset(str(find_file(opt.data, 'data')))
-    maps = saved_maps(d) if opt.saved_maps else guide_maps(LAMGenerator(opt.weights, opt.imgsz, opt.device))
+    try:
+        require_images(opt.data, ('train', 'val', 'test'))
+        d = check_dataset(str(find_file(opt.data, 'data')))
+        maps = saved_maps(d) if opt.saved_maps else guide_maps(LAMGenerator(opt.weights, opt.imgsz, opt.device))
+    except (UsageError, FileNotFoundError) as e:
+        sys.exit(f'lam_quality.py: {e}')
     rows = {}
     for split in dict.fromkeys(d[k] for k in ('train', 'val', 'test') if d.get(k)):
         name = next(k for k in ('train', 'val', 'test') if d.get(k) == split)

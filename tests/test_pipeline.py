@@ -192,6 +192,18 @@ def test_lam_quality_scores_saved_maps(load_benchmark, tmp_path):
     assert lq.middle_and_ends(peaked[:4]) is None
 
 
+def test_lam_quality_stops_with_one_line_on_missing_data_or_guide(load_benchmark, tmp_path):
+    """No images where the data YAML points, or no guide checkpoint: one line naming what is missing, no traceback."""
+    lq = load_benchmark('lam_quality')
+    data = tmp_path / 'd.yaml'
+    data.write_text(f'# python make_it.py\npath: {tmp_path}\ntrain: images/train\nval: images/train\nnames: {{0: a}}\n')
+    with pytest.raises(SystemExit, match='no training images at .*make them first: python make_it.py'):
+        lq.main(['--weights', 'guide.pt', '--data', str(data)])
+    (tmp_path / 'images/train').mkdir(parents=True)
+    with pytest.raises(SystemExit, match='guide checkpoint .*guide.pt not found'):
+        lq.main(['--weights', str(tmp_path / 'guide.pt'), '--data', str(data)])
+
+
 def test_seeds_curve_summaries(load_benchmark):
     """seeds.py's start (epochs to 10 % validation mAP@0.5) and the curve at each quarter of the schedule."""
     seeds = load_benchmark('seeds')
