@@ -7,12 +7,12 @@ data/neu-lam-blank.yaml's `lams:` key. Same parameters, same two branches: only 
 Writes benchmarks/results/<run>-lam-blank-<date>.md next to the run's guided result.
 """
 import argparse
-import datetime
 import json
 from pathlib import Path
 
 import lagnet_modules
 from lagnet_modules.cli import pipeline
+from report import result_path
 
 
 def main(argv=None):
@@ -38,7 +38,7 @@ def main(argv=None):
     cmds = [pipeline.command_line(json.loads(f.read_text())) for f in (log.with_suffix('.json'),
                                                                         run_dir / f'{blank}.json',
                                                                         run_dir / 'val' / f'{blank}.json')]
-    out = Path(__file__).parent / 'results' / f'{run_dir.name}-lam-blank-{datetime.date.today().isoformat()}.md'
+    out = result_path(f'{run_dir.name}-lam-blank')
     out.write_text('\n'.join([f'# LAM ablation on {run_dir.name}', '', 'Same config, schedule and seed; the blank '
                               'run sees the image in both branches (LAM = image, no location map).', '', md, '',
                               f'Reproduce: `python benchmarks/ablation_lam_blank.py --run {opt.run} --cfg {opt.cfg}`',

@@ -20,6 +20,7 @@ from pathlib import Path
 import lagnet_modules
 import variants
 from lagnet_modules.cli import pipeline
+from report import result_path
 
 PRESETS = {  # what fits where; every value can be overridden on the command line
     'cpu': {'epochs': 12, 'imgsz': 256, 'batch': 16, 'guide_cfg': 'yolov5s.yaml', 'models': ['lagnet-s.yaml']},
@@ -82,7 +83,7 @@ def main(argv=None):
     nc = check_dataset(opt.data)['nc']
     cfgs = {f'{Path(p["guide_cfg"]).stem} (guide, RGB)': p['guide_cfg'], **{Path(m).stem: m for m in models}}
     date = datetime.date.today().isoformat()
-    out = Path(__file__).parent / 'results' / f'{dataset}-{opt.preset}-{date}'
+    out = result_path(f'{dataset}-{opt.preset}').with_suffix('')  # .csv and .md beside each other
     rows = []
     for model, r in results.items():
         row = {'model': model, 'params_M': round(r['params'] / 1e6, 2),

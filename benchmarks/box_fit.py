@@ -25,7 +25,7 @@ import yaml
 import lagnet_modules
 from lagnet_modules.cli import pipeline
 from lagnet_modules.data.images import list_images
-from seeds import fmt
+from report import fmt, result_path
 
 
 def read_boxes(file, columns):
@@ -144,7 +144,7 @@ def main(argv=None):
     command = ' '.join(argv if argv is not None else sys.argv[1:])
     lines += ['', f'Reproduce: `python benchmarks/box_fit.py {command}`', '']
     name = opt.out or f'box-fit-{study.name}'
-    out = Path(__file__).parent / 'results' / f'{name}-{datetime.date.today().isoformat()}.md'
+    out = result_path(name)
     out.write_text('\n'.join(lines))
     print('\n'.join(lines))
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 import lagnet_modules
+from report import result_path
 
 
 def boxes(label_file, shape):
@@ -155,8 +156,7 @@ def main(argv=None):
     command = ' '.join(argv if argv is not None else sys.argv[1:])
     lines += ['', f"Command: `python benchmarks/lam_quality.py {command}`", '']
     run = Path(opt.data).stem if opt.saved_maps else Path(opt.weights).parents[2].name
-    out = Path(opt.out or Path(__file__).parent / 'results' /
-               f'lam-quality-{run}-{datetime.date.today().isoformat()}.md')
+    out = Path(opt.out or result_path(f'lam-quality-{run}'))
     out.write_text('\n'.join(lines))
     print('\n'.join(lines))
     return rows

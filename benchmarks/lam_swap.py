@@ -37,7 +37,7 @@ from lagnet_modules.cli.common import data_yaml
 from lagnet_modules.data.images import list_images
 from lagnet_modules.data.lam import PAPER_BLEND, blend, blend_of
 from lagnet_modules.data.layout import LamLayout
-from seeds import fmt
+from report import fmt, result_path
 
 DRAWN = {'empty': 'lams-empty', 'oracle': 'lams-oracle'}  # LAM sets drawn from the labels, not from a guide
 
@@ -123,7 +123,7 @@ def main(argv=None):
                      + ' | '.join(fmt([x['classes'][c] for x in r]) for c in r[0]['classes']) + ' |')
     command = ' '.join(argv if argv is not None else sys.argv[1:])
     lines += ['', f'Reproduce: `python benchmarks/lam_swap.py {command}`', '']
-    out = Path(__file__).parent / 'results' / f'lam-swap-{study.name}-{opt.arm}-{datetime.date.today().isoformat()}.md'
+    out = result_path(f'lam-swap-{study.name}-{opt.arm}')
     out.write_text('\n'.join(lines))
     print('\n'.join(lines))
 

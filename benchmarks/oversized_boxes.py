@@ -29,6 +29,7 @@ from lagnet_modules.data.layout import LamLayout
 from lagnet_modules.data.pairs import letterbox as letterbox_pair, stack_pair, to_network
 from lagnet_modules.scem import SCEM
 from lagnet_modules.yolo.compat import check_dataset, load_checkpoint
+from report import result_path
 
 
 def product_peaks(model):
@@ -100,7 +101,7 @@ def main(argv=None):
                                      f'{np.median(rest):.0f} (max {rest.max():.0f}) |')
         rows.append(f'| {arm} | {sum(counts)} of {n * len(opt.seeds)} | {" / ".join(map(str, counts))} | '
                     f'{"; ".join(names)} |')
-    out = opt.out or Path('benchmarks/results') / f'oversized-boxes-{opt.study.name}-{datetime.date.today()}.md'
+    out = opt.out or result_path(f'oversized-boxes-{opt.study.name}')
     text = [f'# Oversized boxes — {opt.study}, seeds {opt.seeds}, {datetime.date.today()}', '',
             f'Test images where the arm predicts a box wider and taller than {opt.frac:g} of the image at confidence '
             f'≥ {opt.conf:g}. Command: `python benchmarks/oversized_boxes.py {" ".join(sys.argv[1:] if argv is None else argv)}`',

@@ -55,6 +55,7 @@ import variants
 from lagnet_modules.cli import pipeline
 from lagnet_modules.cli.common import input_channels
 from lagnet_modules.paths import find_file
+from report import RESULTS, fmt, result_path
 
 LAMS = {'guide': ('guide LAMs', []),
         'gray': ('grey raw-map LAMs', ['--alpha', 0, '--beta', 1, '--colormap', 'gray']),
@@ -67,7 +68,6 @@ TRAINS_ON = {'dropout': 'guide', 'miss': 'guide', 'mixup': 'guide'}  # kinds tha
 # lam_miss 0.4: about the share of test boxes the 40-epoch yolov5s guide misses (its test recall 0.56-0.58, 3 seeds)
 # mixup 0.5: the paper turns Mixup on without a rate; the recipe's 0.1 is hyp.scratch-high's
 HYP = {'dropout': {'lam_dropout': 0.5}, 'miss': {'lam_miss': 0.4}, 'mixup': {'mixup': 0.5}}
-RESULTS = Path(__file__).parent / 'results'
 RECORDS = RESULTS / 'records'
 
 
@@ -193,17 +193,6 @@ def recorded(name, seed):
     return json.loads(path.read_text())['arms'] if path.is_file() else {}
 
 
-def table_path(name):
-    """The first of RESULTS/<name>-<date>.md, <name>-<date>-2.md, ... that is absent or a bare table (no hand-written
-    reading): adding an arm to a seed, or re-tabulating, must not erase the analysis of the runs before it."""
-    stem, n = f'{name}-{datetime.date.today().isoformat()}', 1
-    out = RESULTS / f'{stem}.md'
-    while out.is_file() and '\n## Reading' in out.read_text():
-        n += 1
-        out = RESULTS / f'{stem}-{n}.md'
-    return out
-
-
 def save_record(name, seed, arms):
     """Merge ``arms`` (measured in runs/ now) into the seed's record, replacing arms of the same name but keeping
     their hand-written ``note`` (re-tabulating measures the same run again; an arm trained anew is deleted first)."""
@@ -229,11 +218,6 @@ def provenance(results, models):
         lines.append(f'Seed {seed}: ' + '; '.join(f"{', '.join(keys)} on {cpu}, {date}"
                                                   for (cpu, date), keys in where.items()) + '.')
     return lines
-
-
-def fmt(values, scale=100, digits=1):
-    v = scale * np.array(values)
-    return f'{v.mean():.{digits}f} ± {v.std(ddof=1) if len(v) > 1 else 0:.{digits}f}'
 
 
 def label(name, cfg, kind):
@@ -330,7 +314,7 @@ def main(argv=None):
     lines += ['', f"Reproduce: `python benchmarks/seeds.py {' '.join(argv)}`", '']
     one = f'-seed{opt.seeds[0]}' if len(opt.seeds) == 1 else ''  # a per-seed invocation never overwrites the study
     name = opt.out or f'seeds-{opt.name}{one}'
-    out = table_path(name)
+    out = result_path(name, RESULTS)  # adding an arm or re-tabulating keeps the reading of the runs before
     out.write_text('\n'.join(lines))
     root.mkdir(parents=True, exist_ok=True)  # a tabulation from the records alone, in a clone without runs/
     (root / f'{out.stem}.json').write_text(json.dumps(results, indent=2))

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import lagnet_modules
+from report import result_path
 
 MODELS = ['yolov5s', 'yolov5l', 'lagnet-s', 'lagnet-l']
 REFERENCE = 'yolov5l'  # ratios are against it, measured in the same run
@@ -243,7 +244,7 @@ def main(argv=None):
     lines += ['', f'Command: `python benchmarks/speed.py {" ".join(map(str, argv if argv is not None else sys.argv[1:]))}`'
               f' ({(time.time() - t0) / 60:.1f} min)', '']
     tag = 'cpu' if 'CPU' in dev else dev.lower().replace(' ', '-')
-    out = Path(opt.out or Path(__file__).parent / 'results' / f'speed-{tag}-{datetime.date.today().isoformat()}.md')
+    out = Path(opt.out or result_path(f'speed-{tag}'))
     out.write_text('\n'.join(lines))
     print('\n'.join(lines))
     print(f'Wrote {out}')

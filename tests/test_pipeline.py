@@ -408,19 +408,19 @@ def test_seeds_tabulate_names_what_it_leaves_out(load_benchmark, tmp_path, monke
         seeds.main(['--seeds', '2', *args[:2], *args[5:], '--tabulate'])
 
 
-def test_seeds_table_keeps_a_written_reading(load_benchmark, tmp_path, monkeypatch):
-    """A table is rewritten in place until someone writes its reading; after that a re-run writes beside it."""
-    seeds = load_benchmark('seeds')
-    monkeypatch.setattr(seeds, 'RESULTS', tmp_path)
-    first = seeds.table_path('seeds-study-seed0')
+def test_a_result_keeps_its_written_reading(load_benchmark, tmp_path):
+    """Every benchmark writes through report.result_path: a result is rewritten in place until someone writes its
+    reading; after that a re-run on the same day writes beside it (every benchmark but seeds.py used to overwrite it)."""
+    report = load_benchmark('report')
+    first = report.result_path('seeds-study-seed0', tmp_path)
     assert first.parent == tmp_path and first.name.startswith('seeds-study-seed0-') and not first.exists()
     first.write_text('# Seeds\n\n| table |\n')
-    assert seeds.table_path('seeds-study-seed0') == first  # a bare table: regenerated in place
+    assert report.result_path('seeds-study-seed0', tmp_path) == first  # a bare table: regenerated in place
     first.write_text('# Seeds\n\n| table |\n\n## Reading\n\nWhy.\n')
-    beside = seeds.table_path('seeds-study-seed0')
+    beside = report.result_path('seeds-study-seed0', tmp_path)
     assert beside == first.with_name(f'{first.stem}-2.md') and not beside.exists()
     beside.write_text('# Seeds\n\n| table |\n')
-    assert seeds.table_path('seeds-study-seed0') == beside  # bare until its reading is written: rewritten in place
+    assert report.result_path('seeds-study-seed0', tmp_path) == beside  # bare until its reading is written
 
 
 def test_box_fit_scores_a_loose_box_at_a_loose_iou_only(load_benchmark):
