@@ -83,6 +83,28 @@ def test_validation_nms_does_not_depend_on_the_clock(monkeypatch):
     assert general.time is Jumping  # the clock is back once NMS returns
 
 
+def test_ciou_loss_of_a_zero_size_box_is_finite():
+    """Early EMA models have size logits so far below zero that a predicted box has w = h = 0; stock CIoU computes
+    atan(0 / 0) there, and LAGNet's validation box and objectness losses read nan for its first epochs."""
+    import yaml
+    from yolov5.models.yolo import Model
+    from yolov5.utils.loss import ComputeLoss
+    import yolov5.utils.loss
+    stock, ours = compat.original('yolov5.utils.loss', 'bbox_iou'), yolov5.utils.loss.bbox_iou
+    zero, target = torch.tensor([[0.2, 0.3, 0.0, 0.0]]), torch.tensor([[0.9, 1.4, 14.7, 4.7]])
+    assert torch.isnan(stock(zero, target, CIoU=True)).all() and torch.isfinite(ours(zero, target, CIoU=True)).all()
+    boxes = torch.rand(2, 100, 4) * 10 + 1e-3
+    assert torch.equal(ours(*boxes, CIoU=True), stock(*boxes, CIoU=True))  # any real box: stock's value, bit for bit
+
+    model = Model(str(ROOT / 'models' / 'lagnet-n.yaml'), nc=6)
+    model.hyp = yaml.safe_load((ROOT / 'data' / 'hyps' / 'hyp.lagnet.yaml').read_text())
+    raw = [torch.zeros(2, 3, 64 // s, 64 // s, 11) for s in (8, 16, 32)]
+    for r in raw:
+        r[..., 2:4] = -200.0  # sigmoid(-200) is 0 in float32: every predicted box has zero size
+    targets = torch.tensor([[0, 2, 0.5, 0.5, 0.3, 0.2], [1, 5, 0.3, 0.6, 0.1, 0.5]])
+    assert torch.isfinite(ComputeLoss(model)(raw, targets)[1]).all()
+
+
 def test_weights_are_never_looked_up_on_the_hugging_face_hub(monkeypatch):
     """Stock asks the Hub about every weights path; huggingface_hub 1.x (the GPU machine's) has no utils._errors, so
     stock's lookup crashed every training there before it started."""

@@ -140,6 +140,20 @@ def non_max_suppression(*args, **kwargs):
         return importlib.import_module('yolov5.utils.general').non_max_suppression(*args, **kwargs)
 
 
+def bbox_iou(box1, box2, xywh=True, GIoU=False, DIoU=False, CIoU=False, eps=1e-7):
+    """Stock bbox_iou with the heights of (x, y, w, h) boxes clamped to ``eps``, as stock clamps those of xyxy boxes.
+
+    Unclamped, CIoU's aspect term is atan(0 / 0) = NaN for a predicted box of zero size, i.e. size logits so far below
+    zero that their sigmoid is exactly 0. An EMA model in its first epochs has such logits on some images: its
+    running BN statistics lag behind the weights (on NEU-DET after epoch 1, neck activations with a std of about 15
+    against 0.65 under batch statistics, SCEM's attention products 120-220), so LAGNet's validation box and
+    objectness losses read nan for 2-3 epochs. A box with a height ≥ ``eps`` gets exactly stock's value.
+    """
+    if xywh:
+        box1, box2 = (torch.cat((b[..., :3], b[..., 3:].clamp(min=eps)), -1) for b in (box1, box2))
+    return original('yolov5.utils.loss', 'bbox_iou')(box1, box2, xywh, GIoU, DIoU, CIoU, eps)
+
+
 def attempt_download_from_hub(repo_id, hf_token=None, revision=None):
     """No Hugging Face Hub lookup: weights are local files (None tells stock to read ``repo_id`` as a path)."""
     return None
@@ -174,6 +188,8 @@ def patches():
               'wall-clock limit: on a busy CPU it cut validation mAP@0.5 from 0.49 to 0.29, and best.pt is chosen by it'),
         Patch('yolov5.detect', 'non_max_suppression', non_max_suppression, 'same: detections must not depend on '
               'how busy the machine is'),
+        Patch('yolov5.utils.loss', 'bbox_iou', bbox_iou, 'stock CIoU is NaN for a zero-size (x, y, w, h) box (it '
+              "clamps heights of xyxy boxes only): early EMA models' validation losses read nan"),
         Patch('yolov5.utils.loggers', 'log_tensorboard_graph', plots.log_tensorboard_graph, 'trace with the '
               "model's own input channels"),
         Patch('yolov5.train', 'attempt_download_from_hub', attempt_download_from_hub, 'stock asks the Hugging Face '
